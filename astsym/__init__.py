@@ -1,0 +1,25 @@
+"""astsym: a symbolic tensor compiler for Python, with Theano's API.
+
+>>> import astsym as theano
+>>> import astsym.tensor as T
+>>> x = T.dscalar("x")
+>>> f = theano.function([x], x * 2)
+>>> f(3)
+array(6.)
+"""
+
+from astsym import tensor
+from astsym.config import config
+from astsym.graph.basic import Apply, Constant, Variable
+from astsym.graph.grad import grad
+from astsym.graph.op import Op
+from astsym.graph.shared import SharedVariable, shared
+from astsym.graph.type import TensorType
+from astsym.graph.walk import clone_replace
+from astsym.runtime.function import Function, function
+from astsym.runtime.io import In, Out
+from astsym.runtime.mode import Mode
+from astsym.typecheck import AstsymError, Diagnostic, SourceSpan
+
+__version__ = "0.1.0"
+clone = clone_replace

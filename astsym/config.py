@@ -1,0 +1,71 @@
+"""Settings read from the environment, changeable at run time.
+
+``ASTSYM_FLAGS="floatX=float32,device=cpu"`` (like Theano's ``THEANO_FLAGS``) or the single
+variables ``ASTSYM_FLOATX``, ``ASTSYM_DEVICE`` and ``ASTSYM_CACHE_DIR`` set the defaults::
+
+    >>> from astsym import config
+    >>> config.floatX
+    'float64'
+    >>> config.floatX = "float32"    # later variables default to float32
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_CHOICES = {
+    "floatX": ("float64", "float32", "float16"),
+    "device": ("cpu", "gpu", "auto"),
+    "mode": ("FAST_RUN", "FAST_COMPILE", "py", "cpu", "gpu"),
+    "on_opt_error": ("warn", "raise", "ignore"),
+}
+
+
+class Config:
+    """The process-wide settings; assignment validates the value."""
+
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        flags = _parse_flags(env.get("ASTSYM_FLAGS", ""))
+        default_cache = Path(env.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "astsym"
+        object.__setattr__(self, "_values", {})
+        self.floatX = flags.get("floatX", env.get("ASTSYM_FLOATX", "float64"))
+        self.device = flags.get("device", env.get("ASTSYM_DEVICE", "cpu"))
+        self.mode = flags.get("mode", env.get("ASTSYM_MODE", "FAST_RUN"))
+        self.on_opt_error = flags.get("on_opt_error", "warn")
+        self.cache_dir = flags.get("cache_dir", env.get("ASTSYM_CACHE_DIR", str(default_cache)))
+        self.compute_test_value = flags.get("compute_test_value", "off")
+
+    def __setattr__(self, name: str, value) -> None:
+        choices = _CHOICES.get(name)
+        if choices is not None and value not in choices:
+            raise ValueError(f"config.{name} must be one of {', '.join(choices)}; got {value!r}")
+        self._values[name] = value
+
+    def __getattr__(self, name: str):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"astsym.config has no setting {name!r}") from None
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"Config({items})"
+
+
+def _parse_flags(text: str) -> dict[str, str]:
+    """``"floatX=float32, device=gpu"`` -> ``{"floatX": "float32", "device": "gpu"}``."""
+    flags = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"ASTSYM_FLAGS entry {item!r} is not of the form name=value")
+        flags[key.strip()] = value.strip()
+    return flags
+
+
+config = Config()

@@ -1,0 +1,1 @@
+"""The IR, the op library, graph walking, rewriting, gradients and printing."""

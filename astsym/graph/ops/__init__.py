@@ -1,0 +1,100 @@
+"""The op library. Importing it defines (and so registers) every op."""
+
+from .blas import MatMul, TensorDot, batched_dot, dot, matmul, outer, tensordot
+from .create import (
+    ARange,
+    Eye,
+    TensorCopy,
+    arange,
+    eye,
+    fill,
+    full,
+    identity_like,
+    ones,
+    ones_like,
+    tensor_copy,
+    zeros,
+    zeros_like,
+)
+from .elemwise import ELEMWISE, PIECEWISE_CONSTANT, Cast, Elemwise, cast, elementwise
+from .math import *  # noqa: F403  (every elementwise op, by its NumPy name)
+from .math import abs, round_half_away_from_zero, round_half_to_even, sqrt
+from .nnet import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    log_softmax,
+    relu,
+    sigmoid_binary_crossentropy,
+    softmax,
+)
+from .numpy_bridge import apply_numpy_ufunc
+from .reduce import (
+    REDUCTIONS,
+    ArgReduce,
+    Reduce,
+    argmax,
+    argmin,
+    logsumexp,
+    mean,
+    prod,
+    std,
+    sum_to,
+    var,
+)
+from .reduce import all_ as all
+from .reduce import any_ as any
+from .reduce import max_ as max
+from .reduce import min_ as min
+from .reduce import sum_ as sum
+from .shape import (
+    Alloc,
+    DimShuffle,
+    Join,
+    MakeVector,
+    Repeat,
+    Reshape,
+    Shape,
+    ShapeI,
+    SpecifyShape,
+    Tile,
+    alloc,
+    broadcast_like,
+    concatenate,
+    dimshuffle,
+    expand_dims,
+    flatten,
+    join,
+    repeat,
+    reshape,
+    shape,
+    shape_i,
+    size,
+    specify_shape,
+    squeeze,
+    stack,
+    swapaxes,
+    tile,
+    transpose,
+)
+from .sort import CumOp, Sort, argsort, cumprod, cumsum, sort
+from .subtensor import IncSubtensor, Subtensor, getitem, inc_subtensor, set_subtensor
+
+
+def round(x, mode: str = "half_to_even"):
+    """Round to integers: ``half_to_even`` (NumPy) or ``half_away_from_zero`` (C)."""
+    if mode == "half_to_even":
+        return round_half_to_even(x)
+    if mode == "half_away_from_zero":
+        return round_half_away_from_zero(x)
+    raise ValueError(f"round mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}")
+
+
+def norm(x, L=2, axis=None):
+    """The ``L``-norm over ``axis`` (all elements when None): ``sum(|x|^L)^(1/L)``."""
+    if L == 2:
+        return sqrt(sum(x * x, axis=axis))
+    if L == 1:
+        return sum(abs(x), axis=axis)
+    if L == float("inf"):
+        return max(abs(x), axis=axis)
+    return sum(abs(x) ** L, axis=axis) ** (1.0 / L)

@@ -1,0 +1,119 @@
+"""The rewrite engine: rules are data, grouped in named sets, applied to a FunctionGraph.
+
+A rule is a pattern (the op class it matches) and a function that returns the replacement
+outputs for a matched node, or None to leave it. The engine, not the rule, copies the matched
+node's source span onto the nodes the rule builds, and records which rule fired where.
+
+    >>> @rule(Shape, group="canonicalize")
+    ... def shape_of_known(node):          # shape(x) -> make_vector(shape_i(x, 0), ...)
+    ...     ...
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .basic import Apply, Constant
+from .fg import FunctionGraph
+from .source import fixed_span
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    pattern: type | tuple[type, ...]
+    fn: Callable[[Apply], list | None]
+    where: str  # file:line of the rule's definition, for explaining rewrites
+
+    def __add__(self, other) -> RuleSet:
+        return RuleSet((self,)) + other
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...] = ()
+
+    def __add__(self, other) -> RuleSet:
+        more = other.rules if isinstance(other, RuleSet) else (other,)
+        return RuleSet(self.rules + more)
+
+
+GROUPS: dict[str, RuleSet] = {}
+
+
+def rule(pattern, group: str) -> Callable:
+    """Register a rewrite rule for nodes whose op is an instance of ``pattern``."""
+
+    def register(fn):
+        src = inspect.getsourcefile(fn) or "?"
+        line = inspect.getsourcelines(fn)[1]
+        made = Rule(fn.__name__, pattern, fn, f"{src}:{line}")
+        GROUPS[group] = GROUPS.get(group, RuleSet()) + made
+        return made
+
+    return register
+
+
+@dataclass
+class RewriteLog:
+    """Which rule fired on which node (and so which user line)."""
+
+    entries: list[tuple[str, str, object]] = field(default_factory=list)
+
+    def record(self, rule: Rule, node: Apply) -> None:
+        self.entries.append((rule.name, str(node.op), node.span))
+
+
+def rewrite(
+    fg: FunctionGraph, rules: RuleSet, log: RewriteLog | None = None, max_passes: int = 50
+) -> FunctionGraph:
+    """Apply ``rules`` to every node until none fires (or ``max_passes``)."""
+    for _ in range(max_passes):
+        changed = False
+        replaced: set[int] = set()
+        for node in fg.toposort():
+            if id(node) in replaced:
+                continue
+            for r in rules.rules:
+                if isinstance(node.op, r.pattern) and _apply(fg, r, node, log):
+                    replaced.add(id(node))
+                    changed = True
+                    break
+        if not changed:
+            break
+    return fg
+
+
+def _apply(fg: FunctionGraph, r: Rule, node: Apply, log: RewriteLog | None) -> bool:
+    with fixed_span(node.span):
+        new = r.fn(node)
+    if new is None:
+        return False
+    for old, out in zip(node.outputs, new):
+        if out is not old:
+            fg.replace(old, out)
+    if log is not None:
+        log.record(r, node)
+    return True
+
+
+def merge(fg: FunctionGraph) -> FunctionGraph:
+    """Merge nodes that apply equal ops to the same inputs, and equal constants."""
+    seen: dict[tuple, Apply] = {}
+    consts: dict[tuple, Constant] = {}
+    for node in fg.toposort():
+        for i, inp in enumerate(node.inputs):
+            if isinstance(inp, Constant) and getattr(inp.data, "size", 2) <= 16:
+                key = (inp.type, inp.data.tobytes())
+                node.inputs[i] = consts.setdefault(key, inp)
+        key = (node.op, tuple(id(i) for i in node.inputs))
+        try:
+            twin = seen.setdefault(key, node)
+        except TypeError:  # an op with unhashable parameters is never merged
+            continue
+        if twin is not node:
+            for old, new in zip(node.outputs, twin.outputs):
+                fg.replace(old, new)
+    return fg

@@ -1,0 +1,113 @@
+"""Shared variables: graph inputs whose value lives between calls, updated by functions.
+
+>>> import numpy as np
+>>> w = shared(np.zeros(3), name="w")
+>>> w.get_value()
+array([0., 0., 0.])
+>>> w.set_value(np.ones(3)); w.get_value()
+array([1., 1., 1.])
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from astsym.typecheck import InputError, RuleError
+from astsym.typecheck.diagnostics import error
+
+from .basic import Variable
+from .source import current_span
+from .type import RandomType, TensorType, Type
+
+
+class SharedVariable(Variable):
+    """A variable with a stored value, used by every function whose graph contains it."""
+
+    def __init__(
+        self,
+        type: Type,
+        value,
+        name: str | None = None,
+        strict: bool = False,
+        allow_downcast: bool | None = None,
+    ) -> None:
+        super().__init__(type, name=name)
+        self.strict, self.allow_downcast = strict, allow_downcast
+        self.default_update: Variable | None = None
+        self._value = self._filter(value, "shared")
+
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False):
+        """The value: a copy, or the stored object itself with ``borrow=True``."""
+        return self._value if borrow else copy.deepcopy(self._value)
+
+    def set_value(self, value, borrow: bool = False) -> None:
+        """Store ``value`` (copied unless ``borrow``); a value of the wrong rank or an unsafe
+        dtype is refused with an error naming the variable, and the old value stays."""
+        new = self._filter(value, "set_value")
+        if not borrow and new is value:
+            new = copy.deepcopy(new)
+        self._value = new
+
+    def _filter(self, value, what: str):
+        try:
+            if self.strict and isinstance(self.type, TensorType):
+                if not isinstance(value, np.ndarray) or value.dtype.name != self.type.dtype:
+                    raise RuleError(
+                        "AS301", f"strict shared variable needs an array of {self.type.dtype}"
+                    )
+            return self.type.filter(value, allow_downcast=self.allow_downcast)
+        except RuleError as err:
+            label = f"shared variable {self.name!r}" if self.name else "a shared variable"
+            diag = error(
+                err.code,
+                f"{what} of {label} ({self.type.short()}): {err.message}",
+                current_span(),
+                err.notes,
+            )
+            raise InputError(diag) from None
+
+    def clone(self) -> SharedVariable:
+        """A new shared variable holding the same value (Theano's ``clone``)."""
+        out = type(self).__new__(type(self))
+        out.__dict__.update(self.__dict__)
+        out.tag = type(self.tag)()
+        return out
+
+    def __str__(self) -> str:
+        return self.name if self.name is not None else f"<{self.type}>"
+
+
+def shared(
+    value,
+    name: str | None = None,
+    strict: bool = False,
+    allow_downcast=None,
+    borrow: bool = False,
+    broadcastable=None,
+    shape=None,
+) -> SharedVariable:
+    """A shared variable holding ``value`` (an array, a number or a random generator).
+
+    Its dims are not broadcastable unless ``broadcastable=`` or ``shape=`` says so, since
+    ``set_value`` may later store an array of another size (as in Theano).
+    """
+    if isinstance(value, Variable):
+        raise TypeError("shared() takes a value, not a symbolic variable")
+    if isinstance(value, (np.random.RandomState, np.random.Generator)):
+        return SharedVariable(RandomType(), value if borrow else copy.deepcopy(value), name)
+    try:
+        array = (
+            np.array(value, copy=not borrow)
+            if not isinstance(value, np.ndarray) or not borrow
+            else value
+        )
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"shared() cannot hold {type(value).__name__} {value!r}: {err}") from None
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"shared() cannot hold {type(value).__name__} {value!r}")
+    if shape is None and broadcastable is None:
+        broadcastable = (False,) * array.ndim
+    var_type = TensorType(array.dtype.name, broadcastable=broadcastable, shape=shape)
+    return SharedVariable(var_type, array, name=name, strict=strict, allow_downcast=allow_downcast)

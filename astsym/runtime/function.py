@@ -1,0 +1,278 @@
+"""``function``: compile a graph into a callable.
+
+    >>> import astsym.tensor as T
+    >>> x, y = T.dscalars("x", "y")
+    >>> f = function([x, y], x + y)
+    >>> f(2, 3)
+    array(5.)
+
+Inputs are checked (rank, broadcastable dims, dtype, array-likeness) and refused with an
+error naming the input. Updates of shared variables are applied after every output is
+computed, all together, and only when the whole call succeeded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from astsym.graph.basic import Constant
+from astsym.graph.fg import FunctionGraph
+from astsym.graph.shared import SharedVariable
+from astsym.graph.source import current_span
+from astsym.graph.walk import graph_inputs
+from astsym.typecheck import InputError, RuleError, codes
+from astsym.typecheck.diagnostics import error
+
+from .io import In
+from .linker_py import PyProgram
+from .mode import Mode, get_mode
+from .optimize import optimize
+from .spec import (
+    FunctionSpec,
+    check_givens,
+    check_updates,
+    normalize_inputs,
+    normalize_outputs,
+    normalize_pairs,
+    resolve,
+    spec_error,
+)
+
+_MISSING = object()
+
+
+def function(
+    inputs,
+    outputs=None,
+    mode=None,
+    updates=None,
+    givens=None,
+    no_default_updates=False,
+    accept_inplace=False,
+    name=None,
+    rebuild_strict=True,
+    allow_input_downcast=None,
+    profile=None,
+    on_unused_input=None,
+    trust_input=False,
+) -> Function:
+    """Compile ``outputs`` as a function of ``inputs`` (Theano's ``theano.function``).
+
+    ``updates``: (shared variable, new value) pairs or a dict, applied after the call;
+    ``givens``: (variable, replacement) pairs substituted in the graph before compiling;
+    ``on_unused_input``: 'raise' (default), 'warn' or 'ignore'.
+    """
+    if on_unused_input not in (None, "raise", "warn", "ignore"):
+        raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
+    outs, kind, keys = normalize_outputs(outputs)
+    spec = FunctionSpec(
+        inputs=normalize_inputs(inputs),
+        outputs=outs,
+        output_kind=kind,
+        output_keys=keys,
+        updates=check_updates(normalize_pairs(updates, "updates")),
+        givens=check_givens(normalize_pairs(givens, "givens")),
+        no_default_updates=no_default_updates,
+        allow_input_downcast=allow_input_downcast,
+        on_unused_input=on_unused_input or "raise",
+        name=name,
+    )
+    return Function(spec, get_mode(mode), trust_input)
+
+
+class Function:
+    """A compiled function. Call it with values (positionally or by input name)."""
+
+    def __init__(self, spec: FunctionSpec, mode: Mode, trust_input: bool = False) -> None:
+        self.spec, self.mode, self.trust_input = spec, mode, trust_input
+        self.name = spec.name
+        self._defaults = {i: s.value for i, s in enumerate(spec.inputs) if s.has_default}
+        self._compile()
+
+    def _compile(self) -> None:
+        spec = self.spec
+        outputs, updates = resolve(spec)
+        listed = [s.variable for s in spec.inputs]
+        free = [
+            v
+            for v in graph_inputs(outputs + [e for _, e in updates], blockers=listed)
+            if isinstance(v, SharedVariable) and not any(v is i for i in listed)
+        ]
+        self.shared = free + [s for s, _ in updates if not any(s is f for f in free)]
+        fg = FunctionGraph(listed + self.shared, outputs + [e for _, e in updates])
+        self.fgraph = optimize(fg, self.mode)
+        self.updated = [s for s, _ in updates]
+        self._names = _input_names(spec.inputs)
+        self._build_program()
+
+    def _build_program(self) -> None:
+        fg = self.fgraph
+        slots = {id(v): i for i, v in enumerate(fg.inputs)}
+        self.program = PyProgram(fg, slots)
+        n_out = len(self.spec.outputs)
+        self._out_slots = [self.program._slot(v) for v in fg.outputs[:n_out]]
+        self._update_slots = [self.program._slot(v) for v in fg.outputs[n_out:]]
+        self._template = [None] * len(self.program.slots)
+        for var in fg.variables() + fg.free_inputs():
+            if isinstance(var, Constant):
+                self._template[self.program._slot(var)] = var.data
+        self._template += [None] * (len(self.program.slots) - len(self._template))
+        n_in = len(self.spec.inputs)
+        self._shared_slots = list(range(n_in, n_in + len(self.shared)))
+
+    @property
+    def maker(self) -> Function:
+        """Theano's ``f.maker``: here the function itself (``f.maker.fgraph`` works)."""
+        return self
+
+    @property
+    def inputs(self) -> list[In]:
+        return self.spec.inputs
+
+    # -- calling -------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        values = self._bind(args, kwargs)
+        storage = list(self._template)
+        for i, value in enumerate(values):
+            storage[i] = value
+        for slot, var in zip(self._shared_slots, self.shared):
+            storage[slot] = var.get_value(borrow=True)
+        self.program.run(storage)
+        given = values + [storage[s] for s in self._shared_slots]
+        outputs = [_unaliased(storage[s], given) for s in self._out_slots]
+        new_values = [_unaliased(storage[s], given) for s in self._update_slots]
+        for var, value in zip(self.updated, new_values):  # every output is computed: commit
+            var._value = value
+        return self._package(outputs)
+
+    def _bind(self, args, kwargs) -> list:
+        specs = self.spec.inputs
+        if len(args) > len(specs):
+            raise self._input_error(None, f"takes {len(specs)} inputs, got {len(args)}")
+        values = list(args) + [_MISSING] * (len(specs) - len(args))
+        for key, value in kwargs.items():
+            if key not in self._names:
+                raise self._input_error(None, f"got an unexpected keyword input {key!r}")
+            i = self._names[key]
+            if values[i] is not _MISSING:
+                raise self._input_error(i, "was given twice (by position and by name)")
+            values[i] = value
+        for i, value in enumerate(values):
+            if value is _MISSING:
+                if i not in self._defaults:
+                    raise self._input_error(i, "is missing")
+                values[i] = self._defaults[i]
+            if not self.trust_input:
+                values[i] = self._filter(i, values[i])
+        return values
+
+    def _filter(self, i: int, value):
+        spec = self.spec.inputs[i]
+        downcast = spec.allow_downcast
+        if downcast is None:
+            downcast = self.spec.allow_input_downcast
+        try:
+            return spec.variable.type.filter(value, allow_downcast=downcast)
+        except RuleError as err:
+            raise self._input_error(i, err.message, err.code, err.notes) from None
+
+    def _input_error(self, i, message, code=codes.BAD_INPUT, notes=()) -> InputError:
+        fname = f"function {self.name!r}" if self.name else "function"
+        if i is None:
+            text = f"{fname} {message}"
+        else:
+            var = self.spec.inputs[i].variable
+            label = f"input {i}" + (f" {var.name!r}" if var.name else "")
+            text = (
+                f"{label} of {fname} {message}"
+                if message.startswith(("is ", "was "))
+                else (f"{label} of {fname}: {message}")
+            )
+        return InputError(error(code, text, current_span(), notes))
+
+    def _package(self, outputs):
+        kind = self.spec.output_kind
+        if kind == "single":
+            return outputs[0]
+        if kind == "dict":
+            return dict(zip(self.spec.output_keys, outputs))
+        return outputs
+
+    # -- Theano's function API -----------------------------------------------------------
+    def __getitem__(self, name):
+        return self._defaults[self._names[name]]
+
+    def __setitem__(self, name, value) -> None:
+        i = self._names[name]
+        self._defaults[i] = self._filter(i, value)
+
+    def copy(
+        self,
+        share_memory: bool = False,
+        swap: dict | None = None,
+        delete_updates: bool = False,
+        name: str | None = None,
+        profile=None,
+    ) -> Function:
+        """A copy of this function; ``swap`` maps shared variables to replacements (the copy
+        reads and updates those instead), ``delete_updates`` drops the updates."""
+        swap = dict(swap or {})
+        for old, new in swap.items():
+            if not isinstance(old, SharedVariable) or not isinstance(new, SharedVariable):
+                raise spec_error(
+                    codes.FUNCTION_SPEC, "swap maps shared variables to shared variables"
+                )
+            if old.type != new.type:
+                raise spec_error(
+                    codes.FUNCTION_SPEC,
+                    f"swap {old} ({old.type.short()}) with "
+                    f"{new} of another type ({new.type.short()})",
+                )
+        spec = FunctionSpec(**vars(self.spec))
+        spec.givens = list(self.spec.givens) + list(swap.items())
+        spec.updates = [] if delete_updates else [(swap.get(s, s), e) for s, e in spec.updates]
+        spec.name = name or self.spec.name
+        if delete_updates:
+            spec.no_default_updates = True
+        copied = Function(spec, self.mode, self.trust_input)
+        copied._defaults = dict(self._defaults)
+        return copied
+
+    def __getstate__(self):
+        return {
+            "spec": self.spec,
+            "mode": self.mode,
+            "trust_input": self.trust_input,
+            "defaults": self._defaults,
+        }
+
+    def __setstate__(self, state) -> None:
+        self.spec, self.mode = state["spec"], state["mode"]
+        self.trust_input, self.name = state["trust_input"], state["spec"].name
+        self._compile()
+        self._defaults = state["defaults"]
+
+    def __repr__(self) -> str:
+        names = ", ".join(str(s.variable) for s in self.spec.inputs)
+        return f"<astsym.Function {self.name or ''}({names})>"
+
+
+def _input_names(specs: list[In]) -> dict[str, int]:
+    names: dict[str, int] = {}
+    for i, spec in enumerate(specs):
+        for name in {spec.name, spec.variable.name} - {None}:
+            names.setdefault(name, i)
+    return names
+
+
+def _unaliased(value, given: list):
+    """``value``, copied when it shares memory with an input or a shared value or is
+    read-only, so callers never see (or change) storage they do not own."""
+    if not isinstance(value, np.ndarray):
+        return value
+    if not value.flags.writeable:
+        return value.copy()
+    for other in given:
+        if isinstance(other, np.ndarray) and np.may_share_memory(value, other):
+            return value.copy()
+    return value

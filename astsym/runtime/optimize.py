@@ -1,0 +1,20 @@
+"""The rewrite pipeline a mode runs before linking: one short list of passes."""
+
+from __future__ import annotations
+
+from astsym.graph import rewrites_canonical  # noqa: F401  (defines the rule groups)
+from astsym.graph.fg import FunctionGraph
+from astsym.graph.rewrite import GROUPS, merge, rewrite
+
+from .mode import Mode
+
+
+def optimize(fg: FunctionGraph, mode: Mode) -> FunctionGraph:
+    if mode.optimizer is None:
+        return fg
+    merge(fg)
+    if mode.optimizer == "fast_run":
+        rewrite(fg, GROUPS["canonicalize"])
+        rewrite(fg, GROUPS["fold"])
+        merge(fg)
+    return fg
