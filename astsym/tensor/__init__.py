@@ -36,3 +36,4 @@ from astsym.graph.shared import shared
 from astsym.graph.type import TensorType
 
 as_tensor = as_tensor_variable
+from astsym.tensor import nnet
