@@ -17,6 +17,16 @@ from .source import current_span
 from .type import TensorType, Type
 
 
+#: The runtime's ``function``, registered when the runtime is imported (graph must not
+#: import runtime: layers point one way).
+_compiler = None
+
+
+def register_compiler(function) -> None:
+    global _compiler
+    _compiler = function
+
+
 class Variable(TensorOperators):
     """A symbolic value: its ``type``, and the ``owner`` Apply node that computes it (if any)."""
 
@@ -75,8 +85,9 @@ class Variable(TensorOperators):
 
     def eval(self, inputs_to_values: dict | None = None):
         """Compute the value, given values for the graph's inputs (compiled once, cached)."""
-        from astsym.runtime.function import function
-
+        if _compiler is None:
+            raise RuntimeError("eval() needs the runtime: import astsym first")
+        function = _compiler
         inputs_to_values = inputs_to_values or {}
         inputs = list(inputs_to_values)
         cache = self.tag.__dict__.setdefault("eval_cache", {})

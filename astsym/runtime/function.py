@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from astsym.graph.basic import Constant
+from astsym.graph.basic import Constant, register_compiler
 from astsym.graph.fg import FunctionGraph
 from astsym.graph.shared import SharedVariable
 from astsym.graph.source import current_span
@@ -276,3 +276,6 @@ def _unaliased(value, given: list):
         if isinstance(other, np.ndarray) and np.may_share_memory(value, other):
             return value.copy()
     return value
+
+
+register_compiler(function)

@@ -9,6 +9,7 @@ TensorType(float64, matrix)
 from astsym.graph.basic import Constant as TensorConstant
 from astsym.graph.basic import Variable as TensorVariable
 from astsym.graph.constructors import *
+from astsym.tensor import nnet
 from astsym.graph.convert import as_tensor_variable, constant
 from astsym.graph.grad import grad
 from astsym.graph.ops import *
@@ -36,4 +37,3 @@ from astsym.graph.shared import shared
 from astsym.graph.type import TensorType
 
 as_tensor = as_tensor_variable
-from astsym.tensor import nnet
