@@ -16,7 +16,6 @@ from .operators import TensorOperators
 from .source import current_span
 from .type import TensorType, Type
 
-
 #: The runtime's ``function``, registered when the runtime is imported (graph must not
 #: import runtime: layers point one way).
 _compiler = None

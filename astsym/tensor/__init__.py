@@ -9,7 +9,6 @@ TensorType(float64, matrix)
 from astsym.graph.basic import Constant as TensorConstant
 from astsym.graph.basic import Variable as TensorVariable
 from astsym.graph.constructors import *
-from astsym.tensor import nnet
 from astsym.graph.convert import as_tensor_variable, constant
 from astsym.graph.grad import grad
 from astsym.graph.ops import *
@@ -35,5 +34,6 @@ from astsym.graph.ops import where as switch
 from astsym.graph.shared import SharedVariable as TensorSharedVariable
 from astsym.graph.shared import shared
 from astsym.graph.type import TensorType
+from astsym.tensor import nnet
 
 as_tensor = as_tensor_variable
