@@ -8,11 +8,12 @@
 array(6.)
 """
 
-from astsym import tensor
+from astsym import ifelse, scan_module, tensor
 from astsym.config import config
 from astsym.graph.basic import Apply, Constant, Variable
 from astsym.graph.grad import grad
 from astsym.graph.op import Op
+from astsym.graph.scan import foldl, foldr, map, reduce, scan, until
 from astsym.graph.shared import SharedVariable, shared
 from astsym.graph.type import TensorType
 from astsym.graph.walk import clone_replace

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from astsym.graph.basic import Constant, register_compiler
+from astsym.graph.basic import register_compiler
 from astsym.graph.fg import FunctionGraph
 from astsym.graph.shared import SharedVariable
 from astsym.graph.source import current_span
@@ -106,18 +106,10 @@ class Function:
         self._build_program()
 
     def _build_program(self) -> None:
-        fg = self.fgraph
-        slots = {id(v): i for i, v in enumerate(fg.inputs)}
-        self.program = PyProgram(fg, slots)
-        n_out = len(self.spec.outputs)
-        self._out_slots = [self.program._slot(v) for v in fg.outputs[:n_out]]
-        self._update_slots = [self.program._slot(v) for v in fg.outputs[n_out:]]
-        self._template = [None] * len(self.program.slots)
-        for var in fg.variables() + fg.free_inputs():
-            if isinstance(var, Constant):
-                self._template[self.program._slot(var)] = var.data
-        self._template += [None] * (len(self.program.slots) - len(self._template))
-        n_in = len(self.spec.inputs)
+        self.program = PyProgram(self.fgraph)
+        n_out, n_in = len(self.spec.outputs), len(self.spec.inputs)
+        self._out_slots = self.program.output_slots[:n_out]
+        self._update_slots = self.program.output_slots[n_out:]
         self._shared_slots = list(range(n_in, n_in + len(self.shared)))
 
     @property
@@ -132,7 +124,7 @@ class Function:
     # -- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         values = self._bind(args, kwargs)
-        storage = list(self._template)
+        storage = self.program.new_storage()
         for i, value in enumerate(values):
             storage[i] = value
         for slot, var in zip(self._shared_slots, self.shared):

@@ -1,0 +1,113 @@
+"""Running a ``Scan`` node step by step on the graph evaluator (the ``py`` backend)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from astsym.typecheck import RuleError, codes
+
+from .op import empty_like_type
+
+
+def run_scan(op, node, inputs) -> list:
+    info = op.info
+    n_steps_given, rest = int(inputs[0]), list(inputs[1:])
+    seqs, rest = rest[: info.n_seqs], rest[info.n_seqs :]
+    inits, rest = rest[: info.n_recurrent], rest[info.n_recurrent :]
+    shared, nonseqs = rest[: info.n_shared], rest[info.n_shared :]
+    if info.go_backwards:
+        seqs = [s[::-1] for s in seqs]
+    n_steps = _count_steps(info, seqs, n_steps_given)
+    buffers = _initial_buffers(info, inits, n_steps)
+    shared = list(shared)
+    program = op.program
+    done = n_steps
+    for t in range(n_steps):
+        storage = program.new_storage()
+        args = _step_inputs(info, seqs, buffers, t) + shared + nonseqs
+        storage[: len(args)] = args
+        program.run(storage)
+        values = [storage[s] for s in program.output_slots]
+        _store_outputs(op, info, buffers, values[: info.n_outs], t, n_steps)
+        shared = values[info.n_outs : info.n_outs + info.n_shared]
+        if info.has_until and values[-1]:
+            done = t + 1
+            break
+    outs = []
+    for i, buf in enumerate(buffers):
+        start = _init_len(info.out_taps[i])
+        if buf is None:
+            buf = empty_like_type(
+                node.outputs[i].type.clone(shape=node.outputs[i].type.shape[1:]), 0
+            )
+        outs.append(np.array(buf[start : start + done]))
+    return outs + [np.array(s) for s in shared]
+
+
+def _init_len(taps) -> int:
+    return max((-t for t in taps), default=0)
+
+
+def _count_steps(info, seqs, given: int) -> int:
+    available = []
+    for seq, taps in zip(seqs, info.seq_taps):
+        span = max(taps) - min(taps)
+        available.append(len(seq) - span)
+    if given < 0:
+        if not available:
+            raise RuleError(codes.BAD_ARGUMENT, "scan needs sequences or n_steps")
+        return max(min(available), 0)
+    if available and min(available) < given:
+        raise RuleError(
+            codes.SHAPE,
+            f"scan asks for {given} steps but the sequences allow "
+            f"only {min(available)} (taps included)",
+        )
+    return given
+
+
+def _initial_buffers(info, inits, n_steps) -> list:
+    buffers, it = [], iter(inits)
+    for taps in info.out_taps:
+        if not taps:
+            buffers.append(None)
+            continue
+        init = next(it)
+        k = _init_len(taps)
+        stacked = init[None] if taps == (-1,) else init
+        if len(stacked) < k:
+            raise RuleError(
+                codes.SHAPE,
+                f"scan: an initial state for taps {taps} needs {k} "
+                f"entries along its first dim, got {len(stacked)}",
+            )
+        buf = np.empty((k + n_steps,) + stacked.shape[1:], dtype=stacked.dtype)
+        buf[:k] = stacked[len(stacked) - k :]
+        buffers.append(buf)
+    return buffers
+
+
+def _step_inputs(info, seqs, buffers, t) -> list:
+    args = []
+    for seq, taps in zip(seqs, info.seq_taps):
+        base = t - min(taps)
+        args += [seq[base + k] for k in taps]
+    for buf, taps in zip(buffers, info.out_taps):
+        if taps:
+            base = _init_len(taps) + t
+            args += [buf[base + k] for k in taps]
+    return args
+
+
+def _store_outputs(op, info, buffers, values, t, n_steps) -> None:
+    for i, (value, taps) in enumerate(zip(values, info.out_taps)):
+        if buffers[i] is None:
+            buffers[i] = np.empty((n_steps,) + value.shape, dtype=value.dtype)
+        buf, k = buffers[i], _init_len(taps)
+        if buf.shape[1:] != value.shape:
+            raise RuleError(
+                codes.LOOP_CARRY,
+                f"{op.name}: output {i} has shape {value.shape} at "
+                f"step {t}, but {buf.shape[1:]} before",
+            )
+        buf[k + t] = value

@@ -1,0 +1,126 @@
+"""The ``Scan`` op: a loop whose body is an inner graph, run once per step.
+
+The inner graph's inputs are, in order: the current items of the sequences (one per tap),
+the previous values of the recurrent outputs (one per tap), the current values of the
+shared variables the body updates, then the non-sequences (listed and implicit). Its
+outputs are each step's outputs, the shared variables' new values, and the ``until``
+condition when there is one. The outer node takes ``n_steps`` (-1: as many as the sequences
+allow), the sequences, the initial states, the shared variables and the non-sequences; it
+returns each output stacked over the steps and each shared variable's final value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from astsym.typecheck import RuleError, codes
+
+from ..basic import Apply
+from ..evaluate import Program
+from ..fg import FunctionGraph
+from ..op import Op
+from ..type import TensorType
+
+
+@dataclass(frozen=True)
+class ScanInfo:
+    seq_taps: tuple[tuple[int, ...], ...]
+    out_taps: tuple[tuple[int, ...], ...]  # () for an output that is not fed back
+    n_shared: int
+    n_nonseq: int
+    has_until: bool
+    go_backwards: bool
+    name: str
+
+    @property
+    def n_seqs(self) -> int:
+        return len(self.seq_taps)
+
+    @property
+    def n_outs(self) -> int:
+        return len(self.out_taps)
+
+    @property
+    def n_recurrent(self) -> int:
+        return sum(1 for taps in self.out_taps if taps)
+
+
+class Scan(Op):
+    """A loop over an inner graph (see the module docstring)."""
+
+    no_grad_reason = "backpropagation through scan is not implemented yet"
+
+    def __init__(self, inner: FunctionGraph, info: ScanInfo) -> None:
+        self.inner, self.info = inner, info
+        self._program: Program | None = None
+
+    @property
+    def name(self) -> str:
+        return f"scan{{{self.info.name}}}" if self.info.name else "scan"
+
+    def _key(self) -> tuple:
+        return (Scan, id(self))
+
+    def __getstate__(self):
+        return {"inner": self.inner, "info": self.info}
+
+    def __setstate__(self, state) -> None:
+        self.inner, self.info, self._program = state["inner"], state["info"], None
+
+    def make_node(self, n_steps, *outer):
+        info = self.info
+        length = _static_int(n_steps) if not info.has_until else None
+        if length is not None and length < 0:
+            length = None
+        out_types = [
+            TensorType(v.dtype, shape=(length,) + tuple(v.type.shape))
+            for v in self.inner.outputs[: info.n_outs]
+        ]
+        shared_outs = self.inner.outputs[info.n_outs : info.n_outs + info.n_shared]
+        shared_in = outer[
+            info.n_seqs + info.n_recurrent : info.n_seqs + info.n_recurrent + info.n_shared
+        ]
+        out_types += [s.type for s in shared_in]
+        if len(shared_outs) != len(shared_in):
+            raise RuleError(codes.BAD_ARGUMENT, "scan: shared updates do not match")
+        return Apply(self, [n_steps, *outer], out_types)
+
+    @property
+    def program(self) -> Program:
+        if self._program is None:
+            self._program = Program(self.inner)
+        return self._program
+
+    def perform(self, node, inputs):
+        from .loop import run_scan
+
+        return run_scan(self, node, inputs)
+
+    def grad(self, node, output_grads):
+        raise NotImplementedError(self.no_grad_reason)
+
+    def infer_shape(self, node, input_shapes):
+        raise NotImplementedError("the length of a scan is known only when it runs")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _static_int(var):
+    from ..ops.shape import static_value
+
+    return static_value(var)
+
+
+def check_taps(taps, what: str) -> tuple[int, ...]:
+    taps = tuple(int(t) for t in taps)
+    if not taps or len(set(taps)) != len(taps):
+        raise RuleError(codes.BAD_ARGUMENT, f"{what}: taps {taps} must be distinct and not empty")
+    return taps
+
+
+def empty_like_type(var_type: TensorType, length: int) -> np.ndarray:
+    dims = tuple(d if isinstance(d, int) else 0 for d in var_type.shape)
+    return np.zeros((length,) + dims, dtype=var_type.dtype)
