@@ -37,3 +37,4 @@ from astsym.graph.type import TensorType
 from astsym.tensor import nnet
 
 as_tensor = as_tensor_variable
+sqr = square

@@ -1,6 +1,15 @@
 """The op library. Importing it defines (and so registers) every op."""
 
 from .blas import MatMul, TensorDot, batched_dot, dot, matmul, outer, tensordot
+from .broadcast import (
+    Unbroadcast,
+    addbroadcast,
+    patternbroadcast,
+    shape_padaxis,
+    shape_padleft,
+    shape_padright,
+    unbroadcast,
+)
 from .create import (
     ARange,
     Eye,
