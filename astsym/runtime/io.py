@@ -10,10 +10,23 @@ from __future__ import annotations
 from astsym.graph.basic import Variable
 
 
+class _NoValue:
+    """The marker for an input without a default (pickles as itself)."""
+
+    def __reduce__(self) -> str:
+        return "NO_VALUE"
+
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+
+NO_VALUE = _NoValue()
+
+
 class In:
     """An input with an optional default ``value`` and a keyword ``name``."""
 
-    _NO_VALUE = object()
+    _NO_VALUE = NO_VALUE
 
     def __init__(
         self,
