@@ -8,7 +8,7 @@
 array(6.)
 """
 
-from astsym import ifelse, scan_module, tensor
+from astsym import ifelse, printing, scan_module, tensor
 from astsym.config import config
 from astsym.graph.basic import Apply, Constant, Variable
 from astsym.graph.grad import grad
@@ -17,6 +17,7 @@ from astsym.graph.scan import foldl, foldr, map, reduce, scan, until
 from astsym.graph.shared import SharedVariable, shared
 from astsym.graph.type import TensorType
 from astsym.graph.walk import clone_replace
+from astsym.printing import pp
 from astsym.runtime.function import Function, function
 from astsym.runtime.io import In, Out
 from astsym.runtime.mode import Mode
