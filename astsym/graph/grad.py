@@ -90,7 +90,10 @@ def backprop(seeds: dict, wrt: Sequence[Variable], consider_constant) -> dict[in
         if not any(id(i) in relevant for i in node.inputs):
             continue
         out_grads = [grads.get(id(o)) for o in node.outputs]
-        out_grads = [g if g is not None else zeros_like(o) for g, o in zip(out_grads, node.outputs)]
+        out_grads = [  # non-tensor outputs (a random generator's next state) get none
+            g if g is not None or getattr(o.type, "dtype", "object") == "object" else zeros_like(o)
+            for g, o in zip(out_grads, node.outputs)
+        ]
         with fixed_span(node.span):
             input_grads = _node_grads(node, out_grads)
         for inp, g in zip(node.inputs, input_grads):

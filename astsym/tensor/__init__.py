@@ -34,7 +34,7 @@ from astsym.graph.ops import where as switch
 from astsym.graph.shared import SharedVariable as TensorSharedVariable
 from astsym.graph.shared import shared
 from astsym.graph.type import TensorType
-from astsym.tensor import nnet
+from astsym.tensor import nnet, random, shared_randomstreams
 
 as_tensor = as_tensor_variable
 sqr = square

@@ -1,0 +1,1 @@
+"""Theano's ``theano.sandbox`` namespace: ``rng_mrg``."""
