@@ -226,6 +226,9 @@ class Function:
         spec.name = name or self.spec.name
         if delete_updates:
             spec.no_default_updates = True
+            # an input that fed only the deleted updates is unused now (Theano's tutorial
+            # copies its accumulator this way); the original was checked when it was built
+            spec.on_unused_input = "ignore"
         copied = Function(spec, self.mode, self.trust_input)
         copied._defaults = dict(self._defaults)
         return copied
