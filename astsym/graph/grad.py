@@ -48,6 +48,10 @@ def grad(
         if not isinstance(w, Variable):
             raise TypeError(f"grad: wrt must be symbolic variables, got {type(w).__name__}")
     seeds = _seeds(cost, known_grads)
+    if cost is not None:
+        keep = wrt_list + list(consider_constant or []) + list(known_grads or {})
+        pairs = [(_stabilized(v, keep) if v is cost else v, g) for v, g in seeds.values()]
+        seeds = {id(v): (v, g) for v, g in pairs}
     grads = backprop(seeds, wrt_list, consider_constant or [])
     out = [
         _result(w, grads.get(id(w)), seeds, disconnected_inputs, return_disconnected)
@@ -75,6 +79,20 @@ def _seeds(cost, known_grads) -> dict[int, tuple[Variable, Variable]]:
     if not seeds:
         raise ValueError("grad needs a cost or known_grads")
     return seeds
+
+
+def _stabilized(cost: Variable, keep: list) -> Variable:
+    """A copy of the cost graph (above ``keep``) with the ``stabilize`` rewrites applied, so
+    that ``log(1 / (1 + exp(-z)))`` is differentiated as ``-softplus(-z)`` (no inf * 0)."""
+    from . import rewrites_stabilize  # noqa: F401  (defines the rule group)
+    from .fg import FunctionGraph
+    from .rewrite import GROUPS, rewrite
+    from .walk import clone_graph
+
+    _, (copy,), _ = clone_graph(keep, [cost], copy_inputs=False)
+    fg = FunctionGraph(keep, [copy], clone=False)
+    rewrite(fg, GROUPS["stabilize"])
+    return fg.outputs[0]
 
 
 def backprop(seeds: dict, wrt: Sequence[Variable], consider_constant) -> dict[int, Variable]:

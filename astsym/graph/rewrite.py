@@ -89,7 +89,7 @@ def rewrite(
 def _apply(fg: FunctionGraph, r: Rule, node: Apply, log: RewriteLog | None) -> bool:
     with fixed_span(node.span):
         new = r.fn(node)
-    if new is None:
+    if new is None or not all(_fits(old, out) for old, out in zip(node.outputs, new)):
         return False
     for old, out in zip(node.outputs, new):
         if out is not old:
@@ -97,6 +97,15 @@ def _apply(fg: FunctionGraph, r: Rule, node: Apply, log: RewriteLog | None) -> b
     if log is not None:
         log.record(r, node)
     return True
+
+
+def _fits(old, new) -> bool:
+    """A replacement must keep the dtype, rank and broadcastable dims of what it replaces."""
+    a, b = old.type, new.type
+    return (getattr(a, "dtype", None), getattr(a, "broadcastable", None)) == (
+        getattr(b, "dtype", None),
+        getattr(b, "broadcastable", None),
+    )
 
 
 def merge(fg: FunctionGraph) -> FunctionGraph:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from astsym.graph import rewrites_canonical  # noqa: F401  (defines the rule groups)
+from astsym.graph import rewrites_canonical, rewrites_stabilize  # noqa: F401  (rule groups)
 from astsym.graph.fg import FunctionGraph
 from astsym.graph.rewrite import GROUPS, merge, rewrite
 
@@ -15,6 +15,7 @@ def optimize(fg: FunctionGraph, mode: Mode) -> FunctionGraph:
     merge(fg)
     if mode.optimizer == "fast_run":
         rewrite(fg, GROUPS["canonicalize"])
+        rewrite(fg, GROUPS["stabilize"] + GROUPS["canonicalize"])
         rewrite(fg, GROUPS["fold"])
         merge(fg)
     return fg

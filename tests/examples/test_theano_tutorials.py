@@ -289,13 +289,6 @@ def test_copying_random_state_between_graphs():
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
-@pytest.mark.xfail(
-    strict=True,
-    reason="no 'stabilize' rewrites yet: with 784 features |x.w| reaches ~80, "
-    "1 / (1 + exp(-80)) rounds to 1.0, log(1 - p_1) is -inf and the first gradient step "
-    "makes w and b NaN; Theano rewrites the expression to sigmoid/softplus first",
-)
 def test_a_real_example_logistic_regression(capsys):
     rng = numpy.random
 
