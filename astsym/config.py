@@ -12,6 +12,7 @@ variables ``ASTSYM_FLOATX``, ``ASTSYM_DEVICE`` and ``ASTSYM_CACHE_DIR`` set the 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 _CHOICES = {
@@ -36,6 +37,9 @@ class Config:
         self.on_opt_error = flags.get("on_opt_error", "warn")
         self.cache_dir = flags.get("cache_dir", env.get("ASTSYM_CACHE_DIR", str(default_cache)))
         self.compute_test_value = flags.get("compute_test_value", "off")
+        unknown = sorted(set(flags) - set(self._values))
+        if unknown:  # a typo such as floatx=float32 must not pass silently
+            warnings.warn(f"ASTSYM_FLAGS: unknown setting {', '.join(unknown)}", stacklevel=2)
 
     def __setattr__(self, name: str, value) -> None:
         choices = _CHOICES.get(name)
@@ -62,7 +66,7 @@ def _parse_flags(text: str) -> dict[str, str]:
         if not item:
             continue
         key, sep, value = item.partition("=")
-        if not sep:
+        if not sep or not key.strip():
             raise ValueError(f"ASTSYM_FLAGS entry {item!r} is not of the form name=value")
         flags[key.strip()] = value.strip()
     return flags

@@ -20,7 +20,7 @@ from astsym.typecheck.dtypes import is_continuous
 from .basic import Variable
 from .convert import as_tensor_variable
 from .ops import cast, ones_like, sum_to, zeros_like
-from .source import current_span, fixed_span
+from .source import current_span, fixed_span, user_stacklevel
 from .walk import ancestors, toposort
 
 
@@ -169,7 +169,7 @@ def _result(w, g, seeds, disconnected_inputs, return_disconnected):
             )
             raise GraphTypeError(diag)
         if disconnected_inputs == "warn":
-            warnings.warn(message, stacklevel=3)
+            warnings.warn(message, stacklevel=user_stacklevel())
         if return_disconnected in ("None", "Disconnected"):
             return None
     dtype = w.dtype if is_continuous(w.dtype) else "float64"

@@ -64,7 +64,10 @@ class Op:
         try:
             return self.make_node(*inputs)
         except RuleError as err:
-            diag = error(err.code, f"{self.name}: {err.message}", current_span(), err.notes)
+            # rules shared with the linter may already name the op ("matmul: inner dims ...")
+            named = err.message.startswith(f"{self.name}:")
+            message = err.message if named else f"{self.name}: {err.message}"
+            diag = error(err.code, message, current_span(), err.notes)
             raise GraphTypeError(diag) from None
 
     @property

@@ -42,6 +42,15 @@ def current_span() -> SourceSpan | None:
     return frame_span(frame)
 
 
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for ``warnings.warn`` that points at the innermost user frame."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def frame_span(frame: FrameType) -> SourceSpan:
     """The span of the instruction a frame is executing (columns from co_positions)."""
     code = frame.f_code

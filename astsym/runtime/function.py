@@ -131,8 +131,10 @@ class Function:
             storage[slot] = var.get_value(borrow=True)
         self.program.run(storage)
         given = values + [storage[s] for s in self._shared_slots]
-        outputs = [_unaliased(storage[s], given) for s in self._out_slots]
-        new_values = [_unaliased(storage[s], given) for s in self._update_slots]
+        results = []  # an output merged with another output or an update is copied too
+        for s in self._out_slots + self._update_slots:
+            results.append(_unaliased(storage[s], given + results))
+        outputs, new_values = results[: len(self._out_slots)], results[len(self._out_slots) :]
         for var, value in zip(self.updated, new_values):  # every output is computed: commit
             var._value = value
         return self._package(outputs)

@@ -11,7 +11,7 @@ from astsym.graph.basic import Constant, Variable
 from astsym.graph.convert import as_tensor_variable
 from astsym.graph.ops import cast
 from astsym.graph.shared import SharedVariable
-from astsym.graph.source import current_span
+from astsym.graph.source import current_span, user_stacklevel
 from astsym.graph.walk import ancestors, clone_replace, graph_inputs
 from astsym.typecheck import GraphTypeError, codes
 from astsym.typecheck.diagnostics import error
@@ -233,4 +233,4 @@ def _check_inputs(spec: FunctionSpec, exprs: list[Variable]) -> None:
                 ("pass on_unused_input='warn' or 'ignore' to allow it",),
             )
         if spec.on_unused_input == "warn":
-            warnings.warn(message, stacklevel=4)
+            warnings.warn(message, stacklevel=user_stacklevel())
