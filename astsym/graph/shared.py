@@ -22,6 +22,22 @@ from .source import current_span
 from .type import RandomType, TensorType, Type
 
 
+class Container:
+    """The storage of a shared variable's value (shared by its clones; a compiled
+    function reads it at each call and writes the updates into it)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def __getstate__(self):
+        return self.value
+
+    def __setstate__(self, value) -> None:
+        self.value = value
+
+
 class SharedVariable(Variable):
     """A variable with a stored value, used by every function whose graph contains it."""
 
@@ -36,11 +52,12 @@ class SharedVariable(Variable):
         super().__init__(type, name=name)
         self.strict, self.allow_downcast = strict, allow_downcast
         self.default_update: Variable | None = None
-        self._value = self._filter(value, "shared")
+        self.container = Container(self._filter(value, "shared"))
 
     def get_value(self, borrow: bool = False, return_internal_type: bool = False):
         """The value: a copy, or the stored object itself with ``borrow=True``."""
-        return self._value if borrow else copy.deepcopy(self._value)
+        value = self.container.value
+        return value if borrow else copy.deepcopy(value)
 
     def set_value(self, value, borrow: bool = False) -> None:
         """Store ``value`` (copied unless ``borrow``); a value of the wrong rank or an unsafe
@@ -48,7 +65,7 @@ class SharedVariable(Variable):
         new = self._filter(value, "set_value")
         if not borrow and new is value:
             new = copy.deepcopy(new)
-        self._value = new
+        self.container.value = new
 
     def _filter(self, value, what: str):
         try:
@@ -59,17 +76,15 @@ class SharedVariable(Variable):
                     )
             return self.type.filter(value, allow_downcast=self.allow_downcast)
         except RuleError as err:
-            label = f"shared variable {self.name!r}" if self.name else "a shared variable"
-            diag = error(
-                err.code,
-                f"{what} of {label} ({self.type.short()}): {err.message}",
-                current_span(),
-                err.notes,
-            )
+            label = f"shared variable {self.name!r}" if self.name else "shared variable"
+            where = f"{what} of {label}" if what == "set_value" else label
+            message = f"{where} ({self.type.short()}): {err.message}"
+            diag = error(err.code, message, current_span(), err.notes)
             raise InputError(diag) from None
 
     def clone(self) -> SharedVariable:
-        """A new shared variable holding the same value (Theano's ``clone``)."""
+        """A new variable sharing this one's storage: a change to either is seen by both
+        (Theano's ``clone``)."""
         out = type(self).__new__(type(self))
         out.__dict__.update(self.__dict__)
         out.tag = type(self.tag)()

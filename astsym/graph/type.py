@@ -122,7 +122,8 @@ class TensorType(Type):
                 codes.BAD_INPUT, f"expected {self.short()}, got an array of {array.dtype}"
             )
         if can_cast_safely(array.dtype.name, self.dtype) or allow_downcast:
-            return array.astype(self.dtype)
+            with np.errstate(all="ignore"):
+                return array.astype(self.dtype)
         raise RuleError(
             codes.INPUT_DOWNCAST,
             f"an array of {array.dtype} would lose precision as {self.dtype}",
@@ -141,7 +142,8 @@ class TensorType(Type):
         if raw.dtype.kind not in "biufc":
             raise RuleError(codes.BAD_INPUT, f"expected {self.short()}, got {type(value).__name__}")
         if raw.dtype.name == self.dtype or allow_downcast:
-            return raw.astype(self.dtype)
+            with np.errstate(all="ignore"):
+                return raw.astype(self.dtype)
         floaty = isinstance(value, (float, numbers.Real)) and raw.dtype.kind == "f"
         if floaty and allow_downcast is None and self.dtype.startswith(("float", "complex")):
             return raw.astype(self.dtype)

@@ -86,8 +86,10 @@ class Function:
     def __init__(self, spec: FunctionSpec, mode: Mode, trust_input: bool = False) -> None:
         self.spec, self.mode, self.trust_input = spec, mode, trust_input
         self.name = spec.name
-        self._defaults = {i: s.value for i, s in enumerate(spec.inputs) if s.has_default}
         self._compile()
+        self._defaults = {
+            i: self._filter(i, s.value) for i, s in enumerate(spec.inputs) if s.has_default
+        }
 
     def _compile(self) -> None:
         spec = self.spec
@@ -136,13 +138,14 @@ class Function:
             results.append(_unaliased(storage[s], given + results))
         outputs, new_values = results[: len(self._out_slots)], results[len(self._out_slots) :]
         for var, value in zip(self.updated, new_values):  # every output is computed: commit
-            var._value = value
+            var.container.value = value
         return self._package(outputs)
 
     def _bind(self, args, kwargs) -> list:
         specs = self.spec.inputs
         if len(args) > len(specs):
-            raise self._input_error(None, f"takes {len(specs)} inputs, got {len(args)}")
+            count = f"{len(specs)} input" + ("" if len(specs) == 1 else "s")
+            raise self._input_error(None, f"takes {count}, got {len(args)}")
         values = list(args) + [_MISSING] * (len(specs) - len(args))
         for key, value in kwargs.items():
             if key not in self._names:
@@ -194,11 +197,20 @@ class Function:
 
     # -- Theano's function API -----------------------------------------------------------
     def __getitem__(self, name):
-        return self._defaults[self._names[name]]
+        i = self._input_index(name)
+        if i not in self._defaults:
+            raise KeyError(f"input {name!r} has no default value")
+        return self._defaults[i]
 
     def __setitem__(self, name, value) -> None:
-        i = self._names[name]
+        i = self._input_index(name)
         self._defaults[i] = self._filter(i, value)
+
+    def _input_index(self, name) -> int:
+        if name not in self._names:
+            known = ", ".join(sorted(self._names)) or "none"
+            raise KeyError(f"no input named {name!r} (named inputs: {known})")
+        return self._names[name]
 
     def copy(
         self,

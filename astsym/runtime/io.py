@@ -10,29 +10,14 @@ from __future__ import annotations
 from astsym.graph.basic import Variable
 
 
-class _NoValue:
-    """The marker for an input without a default (pickles as itself)."""
-
-    def __reduce__(self) -> str:
-        return "NO_VALUE"
-
-    def __repr__(self) -> str:
-        return "NO_VALUE"
-
-
-NO_VALUE = _NoValue()
-
-
 class In:
-    """An input with an optional default ``value`` and a keyword ``name``."""
-
-    _NO_VALUE = NO_VALUE
+    """An input with an optional default ``value`` (None: no default) and a keyword ``name``."""
 
     def __init__(
         self,
         variable: Variable,
         name: str | None = None,
-        value=_NO_VALUE,
+        value=None,
         update=None,
         mutable: bool = False,
         strict: bool = False,
@@ -54,7 +39,7 @@ class In:
 
     @property
     def has_default(self) -> bool:
-        return self.value is not In._NO_VALUE
+        return self.value is not None
 
     def __repr__(self) -> str:
         return f"In({self.variable}, name={self.name!r})"

@@ -209,3 +209,10 @@ def test_clone_keeps_type_and_name():
     c = w.clone()
     assert c is not w and c.type == w.type and c.name == "w"
     np.testing.assert_array_equal(c.get_value(), w.get_value())
+
+
+def test_clone_shares_storage_as_in_theano():
+    w = shared(np.arange(3.0), name="w")
+    c = w.clone()
+    c.set_value(np.zeros(3))
+    np.testing.assert_array_equal(w.get_value(), np.zeros(3))

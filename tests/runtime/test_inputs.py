@@ -191,13 +191,24 @@ def test_failed_call_leaves_shared_variables_unchanged():
     assert count.get_value() == 1
 
 
-def test_bad_default_is_refused_at_call_time_naming_input():
+def test_bad_default_is_refused_when_compiling_naming_input():
     x = T.dscalar("x")
     y = T.dvector("y")
-    f = function([x, In(y, value="oops")], x * y)
-    message = _refused(f, 1.0)
-    assert "input 1 'y'" in message
-    np.testing.assert_array_equal(f(1.0, [2.0]), [2.0])
+    with pytest.raises(InputError) as info:
+        function([x, In(y, value="oops")], x * y)
+    assert "input 1 'y'" in str(info.value)
+
+
+def test_default_is_stored_converted_and_readable_by_name():
+    x = T.dscalar("x")
+    y = T.dvector("y")
+    f = function([x, In(y, value=[1, 2])], x * y)
+    assert f["y"].dtype == np.float64
+    np.testing.assert_array_equal(f(2.0), [2.0, 4.0])
+    with pytest.raises(KeyError, match="has no default"):
+        f["x"]
+    with pytest.raises(KeyError, match="no input named"):
+        f["z"]
 
 
 def test_trust_input_skips_checks():
