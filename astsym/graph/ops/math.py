@@ -41,9 +41,21 @@ def _from_math(fn):
 
     def impl(x):
         x = _as_float(x)
+        if x.dtype.kind == "c":  # the cast below would drop the imaginary part
+            raise TypeError(f"{fn.__name__} is not defined for complex operands")
         return vector(x.astype(np.float64)).astype(x.dtype)
 
     return impl
+
+
+def _round_half_away(x):
+    """Round half away from zero exactly: ``trunc``, then one step where the fraction is at
+    least 1/2 (``floor(x + 0.5)`` rounds 0.49999999999999994 up and loses large int64s)."""
+    x = np.asarray(x)
+    if x.dtype.kind in "biu":
+        return np.round(x)  # already whole; bool gives float16, as round_half_to_even
+    whole = np.trunc(x)
+    return whole + np.where(np.abs(x - whole) >= 0.5, np.sign(x), 0).astype(x.dtype)
 
 
 # -- unary, floating result ------------------------------------------------------------
@@ -117,7 +129,7 @@ round_half_to_even = elementwise(
 )
 round_half_away_from_zero = elementwise(
     "round_half_away_from_zero",
-    lambda x: np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5)).astype(np.result_type(x)),
+    _round_half_away,
     "round({0})",
     PIECEWISE_CONSTANT,
     doc="Round to the nearest integer, ties away from zero (C's ``round``).",
@@ -222,7 +234,7 @@ where = elementwise(
 )
 clip = elementwise(
     "clip",
-    lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+    np.clip,  # NumPy's promotion of the three operands at once (int8, uint8, f16 -> f16)
     "min(max({0}, {1}), {2})",
     lambda x, lo, hi, out, gz: [
         where((x >= lo) & (x <= hi), gz, 0),

@@ -8,10 +8,12 @@ from __future__ import annotations
 from astsym.typecheck import RuleError, codes
 
 from . import math as m
+from .blas import matmul
 from .elemwise import ELEMWISE
 
-#: NumPy ufunc names whose astsym op has another name.
+#: NumPy ufunc names whose astsym op has another name (or is not elementwise).
 _ALIASES = {
+    "matmul": matmul,  # ``ndarray @ variable`` arrives here as numpy.matmul
     "absolute": m.abs,
     "divide": m.true_divide,
     "remainder": m.mod,

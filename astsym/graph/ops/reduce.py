@@ -16,13 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from astsym.typecheck import RuleError, codes
-from astsym.typecheck.dtypes import as_dtype, mean_dtype, sum_dtype
-from astsym.typecheck.rules import normalize_axes, normalize_axis, reduce_shape
+from astsym.typecheck import GraphTypeError, RuleError, codes
+from astsym.typecheck.diagnostics import error
+from astsym.typecheck.dtypes import COMPLEXES, as_dtype, mean_dtype, sum_dtype, upcast_to_float
+from astsym.typecheck.rules import normalize_axes, reduce_shape
 
 from ..basic import Apply
 from ..convert import as_tensor_variable, constant
 from ..op import Op
+from ..source import current_span
 from ..type import TensorType
 from .elemwise import cast
 from .shape import broadcast_like, expand_dims, shape_i, squeeze_axes
@@ -105,12 +107,25 @@ def reduction(name, impl, identity, combine, dtype, grad) -> Callable:
 
     def reduce(x, axis=None, keepdims=False, dtype=None):
         x = as_tensor_variable(x)
-        axes = normalize_axes(axis, x.ndim)
+        axes = _axes(name, axis, x.ndim)
         return Reduce(name, tuple(sorted(axes)), bool(keepdims), dtype and as_dtype(dtype))(x)
 
     reduce.__name__ = name
     reduce.__doc__ = f"``numpy.{name}`` over ``axis`` (None: all), optionally keeping dims."
     return reduce
+
+
+def _located(name: str, err: RuleError) -> GraphTypeError:
+    """A rule's error raised outside ``make_node``, located at the user's line, naming ``name``."""
+    return GraphTypeError(error(err.code, f"{name}: {err.message}", current_span(), err.notes))
+
+
+def _axes(name: str, axis, ndim: int) -> tuple[int, ...]:
+    """``normalize_axes``; an axis out of range is a GraphTypeError (AS204) naming ``name``."""
+    try:
+        return normalize_axes(axis, ndim)
+    except RuleError as err:
+        raise _located(name, err) from None
 
 
 def _prod_grad(x, out, gz):
@@ -196,12 +211,10 @@ def _arg(kind):
     def arg(x, axis=None, keepdims=False):
         x = as_tensor_variable(x)
         if axis is not None:
-            if not isinstance(axis, int):
-                axes = normalize_axes(axis, x.ndim)
-                if len(axes) != 1:
-                    raise RuleError(codes.AXIS, f"{kind} takes one axis or None, got {axis}")
-                axis = axes[0]
-            axis = normalize_axis(axis, x.ndim)
+            axes = _axes(kind, axis, x.ndim)
+            if len(axes) != 1:
+                raise _located(kind, RuleError(codes.AXIS, f"takes one axis or None, got {axis}"))
+            axis = axes[0]
         return ArgReduce(kind, axis, bool(keepdims))(x)
 
     arg.__name__ = kind
@@ -227,27 +240,35 @@ def _count(x, axes):
 def mean(x, axis=None, dtype=None, keepdims=False):
     """``numpy.mean``: integers average as float64."""
     x = as_tensor_variable(x)
-    axes = normalize_axes(axis, x.ndim)
+    axes = _axes("mean", axis, x.ndim)
     out_dtype = as_dtype(dtype) if dtype else mean_dtype(x.dtype)
     total = sum_(cast(x, out_dtype), axis=axes, keepdims=keepdims)
     return total / cast(_count(x, axes), out_dtype)
 
 
 def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
-    """``numpy.var`` (``corrected=True``, Theano's spelling, means ``ddof=1``)."""
+    """``numpy.var`` (``corrected=True``, Theano's spelling, means ``ddof=1``); complex
+    operands give the real mean of ``|x - mean|**2``."""
+    from .math import abs as absolute
+    from .math import maximum
+
     x = as_tensor_variable(x)
-    axes = normalize_axes(axis, x.ndim)
+    axes = _axes("var", axis, x.ndim)
     ddof = 1 if corrected else ddof
     x = cast(x, mean_dtype(x.dtype))
     centered = x - mean(x, axis=axes, keepdims=True)
+    if centered.dtype in COMPLEXES:
+        centered = absolute(centered)
     total = sum_(centered * centered, axis=axes, keepdims=keepdims)
-    return total / cast(_count(x, axes) - ddof, x.dtype)
+    # NumPy divides by max(n - ddof, 0): no more terms than elements gives NaN or inf
+    return total / cast(maximum(_count(x, axes) - ddof, 0), total.dtype)
 
 
 def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
     """``numpy.std``."""
     from .math import sqrt
 
+    _axes("std", axis, as_tensor_variable(x).ndim)
     return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims, corrected=corrected))
 
 
@@ -256,7 +277,8 @@ def logsumexp(x, axis=None, keepdims=False):
     from .math import exp, isinf, log, where
 
     x = as_tensor_variable(x)
-    axes = normalize_axes(axis, x.ndim)
+    x = cast(x, upcast_to_float(x.dtype))  # integers: no wrap-around in x - top
+    axes = _axes("logsumexp", axis, x.ndim)
     top = max_(x, axis=axes, keepdims=True)
     top = where(isinf(top), 0, top)
     out = log(sum_(exp(x - top), axis=axes, keepdims=True)) + top

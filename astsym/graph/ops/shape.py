@@ -110,9 +110,11 @@ class ShapeI(Op):
 
 
 def shape(x):
-    """``x.shape``: an int64 vector; a constant when every dim is static."""
+    """``x.shape``: an int64 vector; a constant only for a constant ``x``, so ``x`` stays an
+    input of the graph (Theano's ``function([x], specify_shape(x, (2, 2)).shape)``); the
+    ``canonicalize`` and ``fold`` rewrites turn static dims into constants when compiling."""
     x = as_tensor_variable(x)
-    if all(isinstance(d, int) for d in x.type.shape):
+    if isinstance(x, Constant) and all(isinstance(d, int) for d in x.type.shape):
         return constant(np.asarray(x.type.shape, dtype="int64"))
     return Shape()(x)
 
@@ -215,9 +217,27 @@ class Reshape(Op):
         return [reshape(output_grads[0], shape(x), ndim=x.ndim), None]
 
     def infer_shape(self, node, input_shapes):
+        from .math import maximum, where
+        from .reduce import prod
+
         x, shp = node.inputs
         out = node.outputs[0].type.shape
-        return [tuple(d if isinstance(d, int) else shp[i] for i, d in enumerate(out))]
+        entries = vector_entries(shp) or [None] * len(out)
+
+        def left_over():  # what a -1 entry stands for: size(x) // -prod(shp)
+            return prod(as_shape_vector(input_shapes[0])) // maximum(-prod(shp), 1)
+
+        dims = []
+        for i, d in enumerate(out):
+            if isinstance(d, int):
+                dims.append(d)
+            elif entries[i] == -1:
+                dims.append(left_over())
+            elif entries[i] is None:  # may be -1 at run time
+                dims.append(where(shp[i] < 0, left_over(), shp[i]))
+            else:
+                dims.append(shp[i])
+        return [tuple(dims)]
 
 
 def reshape(x, newshape, ndim: int | None = None):

@@ -227,8 +227,7 @@ def getitem(x, index):
     x = as_tensor_variable(x)
     spec, inputs = _parse_index(index)
     spec = _expand_ellipsis(spec, inputs, x.ndim)
-    if spec == (("slice", False, False, False),) * len(spec) and len(spec) <= x.ndim:
-        return x
+    # x[:] and x[...] stay a node, so set_subtensor(x[:], y) knows it was indexed
     return Subtensor(spec)(x, *inputs)
 
 
