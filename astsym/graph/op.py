@@ -8,6 +8,7 @@ template that kernel generators inline (see ``ops/elemwise.py``, ``ops/reduce.py
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 
 from astsym.typecheck import GraphTypeError, RuleError
@@ -64,11 +65,7 @@ class Op:
         try:
             return self.make_node(*inputs)
         except RuleError as err:
-            # rules shared with the linter may already name the op ("matmul: inner dims ...")
-            named = err.message.startswith(f"{self.name}:")
-            message = err.message if named else f"{self.name}: {err.message}"
-            diag = error(err.code, message, current_span(), err.notes)
-            raise GraphTypeError(diag) from None
+            raise located_error(self.name, err) from None
 
     @property
     def name(self) -> str:
@@ -90,6 +87,30 @@ class Op:
         return f"{self.name}{{{params}}}" if params else self.name
 
     __repr__ = __str__
+
+
+def located_error(name: str, err: RuleError) -> GraphTypeError:
+    """A rule's error as an error for the user: at the user's line, naming ``name``.
+
+    Rules shared with the linter may already name the op ("matmul: inner dims ...").
+    """
+    named = err.message.startswith(f"{name}:")
+    message = err.message if named else f"{name}: {err.message}"
+    return GraphTypeError(error(err.code, message, current_span(), err.notes))
+
+
+def user_function(fn):
+    """Wrap a graph-building function so a failing rule reaches the user as a located
+    ``GraphTypeError`` naming the function, wherever inside it the rule failed."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RuleError as err:
+            raise located_error(fn.__name__, err) from None
+
+    return wrapper
 
 
 def _hashable(value):

@@ -1,5 +1,8 @@
 """The op library. Importing it defines (and so registers) every op."""
 
+import inspect
+
+from ..op import user_function
 from .blas import MatMul, TensorDot, batched_dot, dot, matmul, outer, tensordot
 from .broadcast import (
     Unbroadcast,
@@ -107,3 +110,14 @@ def norm(x, L=2, axis=None):
     if L == float("inf"):
         return max(abs(x), axis=axis)
     return sum(abs(x) ** L, axis=axis) ** (1.0 / L)
+
+
+def _locate_public_functions() -> None:
+    """Every public graph-building function reports a failing rule at the user's line (ops
+    themselves do so in ``Op.apply``; these wrap the checks made outside any op)."""
+    for name, value in list(globals().items()):
+        if inspect.isfunction(value) and not name.startswith("_"):
+            globals()[name] = user_function(value)
+
+
+_locate_public_functions()

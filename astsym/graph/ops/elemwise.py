@@ -11,7 +11,8 @@ An elementwise op is defined once with ``elementwise(name, impl, template, grad)
 - ``grad``: ``grad(*inputs, out, gz) -> [one gradient per input]``, built from graph ops;
   or ``PIECEWISE_CONSTANT`` / ``NOT_DIFFERENTIABLE`` (the inputs are disconnected).
 
-    >>> exp = elementwise("exp", np.exp, "exp({0})", lambda x, out, gz: [gz * out])
+    >>> cube = elementwise("cube", lambda x: x**3, "{0} * {0} * {0}",
+    ...                    lambda x, out, gz: [gz * 3 * x * x])
 """
 
 from __future__ import annotations

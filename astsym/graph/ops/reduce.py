@@ -16,15 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from astsym.typecheck import GraphTypeError, RuleError, codes
-from astsym.typecheck.diagnostics import error
+from astsym.typecheck import RuleError, codes
 from astsym.typecheck.dtypes import COMPLEXES, as_dtype, mean_dtype, sum_dtype, upcast_to_float
 from astsym.typecheck.rules import normalize_axes, reduce_shape
 
 from ..basic import Apply
 from ..convert import as_tensor_variable, constant
-from ..op import Op
-from ..source import current_span
+from ..op import Op, located_error
 from ..type import TensorType
 from .elemwise import cast
 from .shape import broadcast_like, expand_dims, shape_i, squeeze_axes
@@ -115,9 +113,7 @@ def reduction(name, impl, identity, combine, dtype, grad) -> Callable:
     return reduce
 
 
-def _located(name: str, err: RuleError) -> GraphTypeError:
-    """A rule's error raised outside ``make_node``, located at the user's line, naming ``name``."""
-    return GraphTypeError(error(err.code, f"{name}: {err.message}", current_span(), err.notes))
+_located = located_error
 
 
 def _axes(name: str, axis, ndim: int) -> tuple[int, ...]:

@@ -67,7 +67,8 @@ def _index_scalar(value) -> Variable:
     var = as_tensor_variable(value)
     if var.ndim != 0 or var.dtype not in INTEGERS:
         raise RuleError(
-            codes.BAD_ARGUMENT, f"slice bounds must be integer scalars, got {var.type.short()}"
+            codes.BAD_ARGUMENT,
+            f"indices and slice bounds must be integer scalars, got {var.type.short()}",
         )
     return cast(var, "int64")
 
