@@ -74,7 +74,7 @@ def as_tensor_variable(x, name: str | None = None, ndim: int | None = None, dtyp
             return cast(x, dtype)
         return x
     if isinstance(x, (list, tuple)) and any(isinstance(v, Variable) for v in x):
-        from .ops.shape import stack
+        from .ops.join import stack
 
         return stack([as_tensor_variable(v) for v in x])
     if isinstance(x, numbers.Number) or isinstance(x, (np.ndarray, np.generic, list, tuple)):

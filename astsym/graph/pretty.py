@@ -21,8 +21,8 @@ from functools import singledispatch
 from .basic import Apply, Variable
 from .fg import FunctionGraph
 from .op import Op
+from .ops.dimshuffle import DimShuffle
 from .ops.reduce import ArgReduce, Reduce
-from .ops.shape import DimShuffle
 from .ops.subtensor import IncSubtensor, Subtensor
 from .walk import toposort
 

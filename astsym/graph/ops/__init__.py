@@ -14,10 +14,13 @@ from .broadcast import (
     unbroadcast,
 )
 from .create import (
+    Alloc,
     ARange,
     Eye,
     TensorCopy,
+    alloc,
     arange,
+    broadcast_like,
     eye,
     fill,
     full,
@@ -28,7 +31,16 @@ from .create import (
     zeros,
     zeros_like,
 )
+from .dimshuffle import (
+    DimShuffle,
+    dimshuffle,
+    expand_dims,
+    squeeze,
+    swapaxes,
+    transpose,
+)
 from .elemwise import ELEMWISE, PIECEWISE_CONSTANT, Cast, Elemwise, cast, elementwise
+from .join import Join, Repeat, Tile, concatenate, join, repeat, stack, tile
 from .math import *  # noqa: F403  (every elementwise op, by its NumPy name)
 from .math import abs, round_half_away_from_zero, round_half_to_even, sqrt
 from .nnet import (
@@ -59,34 +71,17 @@ from .reduce import max_ as max
 from .reduce import min_ as min
 from .reduce import sum_ as sum
 from .shape import (
-    Alloc,
-    DimShuffle,
-    Join,
     MakeVector,
-    Repeat,
     Reshape,
     Shape,
     ShapeI,
     SpecifyShape,
-    Tile,
-    alloc,
-    broadcast_like,
-    concatenate,
-    dimshuffle,
-    expand_dims,
     flatten,
-    join,
-    repeat,
     reshape,
     shape,
     shape_i,
     size,
     specify_shape,
-    squeeze,
-    stack,
-    swapaxes,
-    tile,
-    transpose,
 )
 from .sort import CumOp, Sort, argsort, cumprod, cumsum, sort
 from .subtensor import IncSubtensor, Subtensor, getitem, inc_subtensor, set_subtensor

@@ -17,8 +17,8 @@ from ..basic import Apply
 from ..convert import as_tensor_variable
 from ..op import Op
 from ..type import TensorType
+from .dimshuffle import expand_dims, squeeze_axes, swapaxes, transpose
 from .elemwise import cast
-from .shape import expand_dims, squeeze_axes, swapaxes, transpose
 
 
 def _operands(a, b):

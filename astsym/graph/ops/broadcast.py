@@ -14,7 +14,8 @@ from ..basic import Apply
 from ..convert import as_tensor_variable
 from ..op import Op
 from ..type import TensorType
-from .shape import expand_dims, specify_shape
+from .dimshuffle import expand_dims
+from .shape import specify_shape
 
 
 class Unbroadcast(Op):

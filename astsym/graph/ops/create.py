@@ -17,7 +17,47 @@ from ..convert import as_tensor_variable, constant
 from ..op import Op
 from ..type import TensorType
 from .elemwise import cast
-from .shape import _int_scalar, alloc, normalize_shape_arg, shape_tuple, static_value
+from .shape import _int_scalar, normalize_shape_arg, shape_tuple, static_value
+
+
+class Alloc(Op):
+    """A new array of the given shape filled by broadcasting ``value`` (zeros, ones, fill)."""
+
+    def make_node(self, value, *dims):
+        value = as_tensor_variable(value)
+        dims = [_int_scalar(d) for d in dims]
+        if len(dims) < value.ndim:
+            raise RuleError(codes.RANK, f"alloc of {value.type.short()} into {len(dims)} dims")
+        static = [static_value(d) for d in dims]
+        for have, want in zip(reversed(value.type.shape), reversed(static)):
+            if isinstance(have, int) and have != 1 and want is not None and have != want:
+                raise RuleError(
+                    codes.BROADCAST, f"cannot broadcast {value.type.short()} to {static}"
+                )
+        return Apply(self, [value, *dims], [TensorType(value.dtype, shape=tuple(static))])
+
+    def perform(self, node, inputs):
+        value, *dims = inputs
+        return [np.array(np.broadcast_to(value, tuple(int(d) for d in dims)))]
+
+    def grad(self, node, output_grads):
+        from .reduce import sum_to
+
+        value = node.inputs[0]
+        return [sum_to(output_grads[0], value)] + [None] * (len(node.inputs) - 1)
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(node.inputs[1:])]
+
+
+def alloc(value, *shape):
+    """``T.alloc(value, *shape)``: ``value`` broadcast into a new array of ``shape``."""
+    return Alloc()(value, *shape)
+
+
+def broadcast_like(x, like):
+    """``x`` broadcast to the shape of ``like`` (a new array)."""
+    return alloc(x, *shape_tuple(like))
 
 
 class ARange(Op):

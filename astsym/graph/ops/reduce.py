@@ -24,8 +24,10 @@ from ..basic import Apply
 from ..convert import as_tensor_variable, constant
 from ..op import Op, located_error
 from ..type import TensorType
+from .create import broadcast_like
+from .dimshuffle import expand_dims, squeeze_axes
 from .elemwise import cast
-from .shape import broadcast_like, expand_dims, shape_i, squeeze_axes
+from .shape import shape_i
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
-"""Shape ops: symbolic shapes, reshape, dimshuffle, join, repeat, tile, alloc.
+"""Shape ops: symbolic shapes (``x.shape``), reshape, flatten, specify_shape.
 
 >>> import astsym.tensor as T
->>> x = T.matrix("x")
->>> x.dimshuffle(1, "x", 0).broadcastable
-(False, True, False)
+>>> T.matrix("x").reshape((-1,)).type
+TensorType(float64, vector)
 """
 
 from __future__ import annotations
@@ -11,16 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from astsym.typecheck import RuleError, codes
-from astsym.typecheck.dtypes import INTEGERS, promote
+from astsym.typecheck.dtypes import INTEGERS
 from astsym.typecheck.rules import (
-    concat_shape,
-    dimshuffle_shape,
-    normalize_axes,
     normalize_axis,
     reshape_shape,
 )
 
-from ..basic import Apply, Constant, Variable
+from ..basic import Apply, Constant
 from ..convert import as_tensor_variable, constant
 from ..op import Op
 from ..type import TensorType
@@ -261,101 +257,6 @@ def flatten(x, ndim: int = 1):
     return reshape(x, keep + (-1,))
 
 
-class DimShuffle(Op):
-    """Theano's dimshuffle: permute dims, insert broadcastable dims ('x'), drop size-1 dims."""
-
-    props = ("input_ndim", "new_order")
-
-    def __init__(self, input_ndim: int, new_order) -> None:
-        self.input_ndim = input_ndim
-        self.new_order = tuple(o if o == "x" else int(o) for o in new_order)
-        self.kept = [i for i in self.new_order if i != "x"]
-        self.dropped = [i for i in range(input_ndim) if i not in self.kept]
-
-    def make_node(self, x):
-        x = as_tensor_variable(x)
-        if x.ndim != self.input_ndim:
-            raise RuleError(
-                codes.RANK, f"dimshuffle for rank {self.input_ndim} got {x.type.short()}"
-            )
-        out = dimshuffle_shape(x.type.shape, self.new_order)
-        return Apply(self, [x], [TensorType(x.dtype, shape=out)])
-
-    def perform(self, node, inputs):
-        (x,) = inputs
-        y = np.transpose(x, self.kept + self.dropped)
-        return [y.reshape(tuple(1 if o == "x" else x.shape[o] for o in self.new_order))]
-
-    def grad(self, node, output_grads):
-        (gz,) = output_grads
-        gz = squeeze_axes(gz, [i for i, o in enumerate(self.new_order) if o == "x"])
-        inverse = [0] * self.input_ndim
-        for pos, axis in enumerate(self.kept):
-            inverse[axis] = pos
-        order = ["x" if i in self.dropped else inverse[i] for i in range(self.input_ndim)]
-        remap = {axis: rank for rank, axis in enumerate(sorted(set(inverse[a] for a in self.kept)))}
-        order = [o if o == "x" else remap[o] for o in order]
-        return [gz.dimshuffle(order)]
-
-    def infer_shape(self, node, input_shapes):
-        (shp,) = input_shapes
-        return [tuple(1 if o == "x" else shp[o] for o in self.new_order)]
-
-    def __str__(self) -> str:
-        return "DimShuffle{" + ",".join(str(o) for o in self.new_order) + "}"
-
-
-def dimshuffle(x, pattern):
-    x = as_tensor_variable(x)
-    pattern = tuple(pattern)
-    if pattern == tuple(range(x.ndim)):
-        return x
-    return DimShuffle(x.ndim, pattern)(x)
-
-
-def squeeze_axes(x, axes):
-    """Drop the given axes, which must be broadcastable."""
-    return dimshuffle(x, [i for i in range(x.ndim) if i not in set(axes)])
-
-
-def transpose(x, axes=None):
-    """Reverse (or permute by ``axes``) the dims, as ``numpy.transpose``."""
-    x = as_tensor_variable(x)
-    axes = tuple(reversed(range(x.ndim))) if axes is None else normalize_axes(axes, x.ndim)
-    if len(axes) != x.ndim:
-        raise RuleError(codes.AXIS, f"transpose axes {axes} do not match rank {x.ndim}")
-    return dimshuffle(x, axes)
-
-
-def swapaxes(x, axis1: int, axis2: int):
-    x = as_tensor_variable(x)
-    order = list(range(x.ndim))
-    a, b = normalize_axis(axis1, x.ndim), normalize_axis(axis2, x.ndim)
-    order[a], order[b] = order[b], order[a]
-    return dimshuffle(x, order)
-
-
-def expand_dims(x, axis):
-    """Insert size-1 dims at ``axis`` (an int or a tuple), as ``numpy.expand_dims``."""
-    x = as_tensor_variable(x)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    ndim = x.ndim + len(axes)
-    axes = normalize_axes(axes, ndim)
-    rest = iter(range(x.ndim))
-    return dimshuffle(x, ["x" if i in axes else next(rest) for i in range(ndim)])
-
-
-def squeeze(x, axis=None):
-    """Drop size-1 dims: every broadcastable dim, or the given axes (checked at run time)."""
-    x = as_tensor_variable(x)
-    if axis is None:
-        return squeeze_axes(x, [i for i, b in enumerate(x.broadcastable) if b])
-    axes = normalize_axes(axis, x.ndim)
-    if any(not x.broadcastable[a] for a in axes):
-        x = specify_shape(x, tuple(1 if i in axes else None for i in range(x.ndim)))
-    return squeeze_axes(x, axes)
-
-
 class SpecifyShape(Op):
     """Assert the shape (ints, or None for any) and give the type those static sizes."""
 
@@ -391,211 +292,6 @@ class SpecifyShape(Op):
 def specify_shape(x, shape):
     """``T.specify_shape(x, (2, None))``; shape entries must be ints or None."""
     return SpecifyShape(tuple(shape))(x)
-
-
-class Join(Op):
-    """``concatenate`` along a constant axis; operands are promoted to a common dtype."""
-
-    props = ("axis",)
-
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
-
-    def make_node(self, *tensors):
-        tensors = [as_tensor_variable(t) for t in tensors]
-        out_shape = concat_shape([t.type.shape for t in tensors], self.axis)
-        dtype = promote(*[t.dtype for t in tensors])
-        tensors = [cast(t, dtype) for t in tensors]
-        return Apply(self, tensors, [TensorType(dtype, shape=out_shape)])
-
-    def perform(self, node, inputs):
-        try:
-            return [np.concatenate(inputs, axis=self.axis)]
-        except ValueError as err:
-            shapes = ", ".join(str(v.shape) for v in inputs)
-            raise RuleError(codes.SHAPE, f"cannot concatenate {shapes}: {err}") from None
-
-    def grad(self, node, output_grads):
-        (gz,) = output_grads
-        axis = normalize_axis(self.axis, gz.ndim)
-        grads, start = [], 0
-        for t in node.inputs:
-            stop = start + shape_i(t, axis)
-            index = (slice(None),) * axis + (slice(start, stop),)
-            grads.append(gz[index])
-            start = stop
-        return grads
-
-    def infer_shape(self, node, input_shapes):
-        axis = normalize_axis(self.axis, node.outputs[0].ndim)
-        dims = list(input_shapes[0])
-        for shp in input_shapes[1:]:
-            dims[axis] = dims[axis] + shp[axis]
-        return [tuple(dims)]
-
-
-def concatenate(tensors, axis: int = 0):
-    """``numpy.concatenate``."""
-    tensors = list(tensors)
-    if len(tensors) == 1:
-        return as_tensor_variable(tensors[0])
-    return Join(int(axis))(*tensors)
-
-
-def join(axis: int, *tensors):
-    """Theano's ``join(axis, *tensors)``."""
-    if isinstance(axis, Variable):
-        axis = static_value(axis)
-        if axis is None:
-            raise RuleError(codes.BAD_ARGUMENT, "join needs a constant int axis")
-    return concatenate(tensors, axis)
-
-
-def stack(tensors, axis: int = 0):
-    """``numpy.stack``: join along a new axis."""
-    tensors = [as_tensor_variable(t) for t in tensors]
-    if not tensors:
-        raise RuleError(codes.SHAPE, "stack needs at least one operand")
-    return Join(int(axis))(*[expand_dims(t, axis) for t in tensors])
-
-
-class Repeat(Op):
-    """``numpy.repeat(x, repeats, axis)``; ``repeats`` an int scalar or vector input."""
-
-    props = ("axis",)
-
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
-
-    def make_node(self, x, repeats):
-        x, repeats = as_tensor_variable(x), cast(as_tensor_variable(repeats), "int64")
-        if repeats.ndim > 1:
-            raise RuleError(codes.RANK, "repeats must be an int scalar or vector")
-        axis = normalize_axis(self.axis, x.ndim)
-        dims = list(x.type.shape)
-        count, dim = static_value(repeats) if repeats.ndim == 0 else None, dims[axis]
-        dims[axis] = count * dim if isinstance(count, int) and isinstance(dim, int) else None
-        if isinstance(repeats, Constant) and repeats.ndim == 1:
-            dims[axis] = int(repeats.data.sum())
-        return Apply(self, [x, repeats], [TensorType(x.dtype, shape=tuple(dims))])
-
-    def perform(self, node, inputs):
-        x, repeats = inputs
-        return [np.repeat(x, repeats, axis=self.axis)]
-
-    def grad(self, node, output_grads):
-        from .reduce import sum as sum_
-
-        x, repeats = node.inputs
-        if repeats.ndim != 0:
-            raise NotImplementedError("the gradient of repeat with per-element counts")
-        axis = normalize_axis(self.axis, x.ndim)
-        dims = shape_tuple(x)
-        split = dims[:axis] + (dims[axis], repeats) + dims[axis + 1 :]
-        return [sum_(reshape(output_grads[0], split), axis=axis + 1), None]
-
-    def infer_shape(self, node, input_shapes):
-        from .reduce import sum as sum_
-
-        x, repeats = node.inputs
-        dims = list(input_shapes[0])
-        axis = normalize_axis(self.axis, x.ndim)
-        dims[axis] = dims[axis] * repeats if repeats.ndim == 0 else sum_(repeats)
-        return [tuple(dims)]
-
-
-def repeat(x, repeats, axis=None):
-    """``numpy.repeat``; with ``axis=None`` the input is flattened first."""
-    x = as_tensor_variable(x)
-    if axis is None:
-        x, axis = flatten(x, 1), 0
-    return Repeat(int(axis))(x, repeats)
-
-
-class Tile(Op):
-    """``numpy.tile`` with constant repetition counts."""
-
-    props = ("reps",)
-
-    def __init__(self, reps) -> None:
-        self.reps = tuple(int(r) for r in reps)
-
-    def make_node(self, x):
-        x = as_tensor_variable(x)
-        ndim = max(x.ndim, len(self.reps))
-        reps = (1,) * (ndim - len(self.reps)) + self.reps
-        dims = (1,) * (ndim - x.ndim) + tuple(x.type.shape)
-        out = tuple(
-            r * d if isinstance(d, int) else (d if r == 1 else None) for r, d in zip(reps, dims)
-        )
-        return Apply(self, [x], [TensorType(x.dtype, shape=out)])
-
-    def perform(self, node, inputs):
-        return [np.tile(inputs[0], self.reps)]
-
-    def grad(self, node, output_grads):
-        from .reduce import sum as sum_
-
-        (x,) = node.inputs
-        (gz,) = output_grads
-        ndim = gz.ndim
-        reps = (1,) * (ndim - len(self.reps)) + self.reps
-        dims = (1,) * (ndim - x.ndim) + shape_tuple(x)
-        split = tuple(v for r, d in zip(reps, dims) for v in (r, d))
-        g = sum_(reshape(gz, split), axis=tuple(range(0, 2 * ndim, 2)))
-        return [reshape(g, shape_tuple(x)) if ndim != x.ndim else g]
-
-    def infer_shape(self, node, input_shapes):
-        x = node.inputs[0]
-        ndim = node.outputs[0].ndim
-        reps = (1,) * (ndim - len(self.reps)) + self.reps
-        dims = (1,) * (ndim - x.ndim) + tuple(input_shapes[0])
-        return [tuple(r * d for r, d in zip(reps, dims))]
-
-
-def tile(x, reps):
-    reps = (reps,) if isinstance(reps, int) else tuple(reps)
-    return Tile(reps)(x)
-
-
-class Alloc(Op):
-    """A new array of the given shape filled by broadcasting ``value`` (zeros, ones, fill)."""
-
-    def make_node(self, value, *dims):
-        value = as_tensor_variable(value)
-        dims = [_int_scalar(d) for d in dims]
-        if len(dims) < value.ndim:
-            raise RuleError(codes.RANK, f"alloc of {value.type.short()} into {len(dims)} dims")
-        static = [static_value(d) for d in dims]
-        for have, want in zip(reversed(value.type.shape), reversed(static)):
-            if isinstance(have, int) and have != 1 and want is not None and have != want:
-                raise RuleError(
-                    codes.BROADCAST, f"cannot broadcast {value.type.short()} to {static}"
-                )
-        return Apply(self, [value, *dims], [TensorType(value.dtype, shape=tuple(static))])
-
-    def perform(self, node, inputs):
-        value, *dims = inputs
-        return [np.array(np.broadcast_to(value, tuple(int(d) for d in dims)))]
-
-    def grad(self, node, output_grads):
-        from .reduce import sum_to
-
-        value = node.inputs[0]
-        return [sum_to(output_grads[0], value)] + [None] * (len(node.inputs) - 1)
-
-    def infer_shape(self, node, input_shapes):
-        return [tuple(node.inputs[1:])]
-
-
-def alloc(value, *shape):
-    """``T.alloc(value, *shape)``: ``value`` broadcast into a new array of ``shape``."""
-    return Alloc()(value, *shape)
-
-
-def broadcast_like(x, like):
-    """``x`` broadcast to the shape of ``like`` (a new array)."""
-    return alloc(x, *shape_tuple(like))
 
 
 def normalize_shape_arg(shape) -> tuple:

@@ -112,7 +112,8 @@ class Sort(Op):
 def _along_axis_index(x, order, axis):
     """Index arrays selecting ``x[..., order, ...]`` along ``axis`` (take_along_axis)."""
     from .create import arange
-    from .shape import expand_dims, shape_i
+    from .dimshuffle import expand_dims
+    from .shape import shape_i
 
     axis = normalize_axis(axis, x.ndim)
     index = []
