@@ -9,15 +9,14 @@ wrap the resulting inner graph in a ``Scan`` node.
 
 from __future__ import annotations
 
-from astsym.typecheck import GraphTypeError, RuleError, codes
-from astsym.typecheck.diagnostics import error
+from astsym.typecheck import RuleError, codes
 
 from ..basic import Constant, Variable
 from ..convert import as_tensor_variable, constant
 from ..fg import FunctionGraph
+from ..op import located_error
 from ..ops.shape import _int_scalar
 from ..shared import SharedVariable
-from ..source import current_span
 from ..type import TensorType
 from ..walk import graph_inputs
 from .op import Scan, ScanInfo, check_taps
@@ -59,38 +58,15 @@ def scan(
     with an updates dict for shared variables and an ``until(condition)``.
     """
     step_name = name or getattr(fn, "__name__", "step")
+    args = (sequences, outputs_info, non_sequences, n_steps, go_backwards, step_name, return_list)
     try:
-        return _scan(
-            fn,
-            sequences,
-            outputs_info,
-            non_sequences,
-            n_steps,
-            go_backwards,
-            step_name,
-            strict,
-            return_list,
-        )
+        return _scan(fn, *args)
     except RuleError as err:
-        diag = error(
-            err.code,
-            f"scan (step function {step_name!r}): {err.message}",
-            current_span(),
-            err.notes,
-        )
-        raise GraphTypeError(diag) from None
+        raise located_error(f"scan (step function {step_name!r})", err) from None
 
 
 def _scan(
-    fn,
-    sequences,
-    outputs_info,
-    non_sequences,
-    n_steps,
-    go_backwards,
-    step_name,
-    strict,
-    return_list,
+    fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, step_name, return_list
 ):
     seqs = [_sequence(s) for s in _as_list(sequences)]
     infos = [_output_info(o) for o in _as_list(outputs_info)]
