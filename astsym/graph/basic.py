@@ -13,7 +13,7 @@ import types
 import numpy as np
 
 from .operators import TensorOperators
-from .source import current_span
+from .source import capture_span, resolve_span
 from .type import TensorType, Type
 
 #: The runtime's ``function``, registered when the runtime is imported (graph must not
@@ -41,7 +41,19 @@ class Variable(TensorOperators):
         self.index = index
         self.name = name
         self.tag = types.SimpleNamespace()
-        self.span = owner.span if owner is not None else current_span()
+        self._span = None if owner is not None else capture_span()
+
+    @property
+    def span(self):
+        """The user's source span that created this variable (its node's, if it has one)."""
+        if self.owner is not None:
+            return self.owner.span
+        self._span = resolve_span(self._span)
+        return self._span
+
+    @span.setter
+    def span(self, value) -> None:
+        self._span = value
 
     @property
     def ndim(self) -> int:
@@ -132,10 +144,18 @@ class Apply:
     def __init__(self, op, inputs: list[Variable], output_types: list[Type]) -> None:
         self.op = op
         self.inputs = list(inputs)
-        self.span = current_span()
-        self.outputs = [t.make_variable() for t in output_types]
-        for i, out in enumerate(self.outputs):
-            out.owner, out.index, out.span = self, i, self.span
+        self._span = capture_span()
+        self.outputs = [t.make_variable(owner=self, index=i) for i, t in enumerate(output_types)]
+
+    @property
+    def span(self):
+        """The user's source span that built this node."""
+        self._span = resolve_span(self._span)
+        return self._span
+
+    @span.setter
+    def span(self, value) -> None:
+        self._span = value
 
     @property
     def out(self) -> Variable:
@@ -155,12 +175,11 @@ class Apply:
     def clone_with_new_inputs(self, inputs: list[Variable]) -> Apply:
         """The same op on new inputs of the same types (keeps the span)."""
         node = Apply.__new__(Apply)
-        node.op, node.inputs, node.span = self.op, list(inputs), self.span
-        node.outputs = []
-        for i, old in enumerate(self.outputs):
-            out = old.type.make_variable(old.name)
-            out.owner, out.index, out.span = node, i, self.span
-            node.outputs.append(out)
+        node.op, node.inputs, node._span = self.op, list(inputs), self._span
+        node.outputs = [
+            old.type.make_variable(old.name, owner=node, index=i)
+            for i, old in enumerate(self.outputs)
+        ]
         return node
 
     def __repr__(self) -> str:

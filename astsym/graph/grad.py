@@ -112,12 +112,12 @@ def backprop(seeds: dict, wrt: Sequence[Variable], consider_constant) -> dict[in
             g if g is not None or getattr(o.type, "dtype", "object") == "object" else zeros_like(o)
             for g, o in zip(out_grads, node.outputs)
         ]
-        with fixed_span(node.span):
+        with fixed_span(node._span):
             input_grads = _node_grads(node, out_grads)
         for inp, g in zip(node.inputs, input_grads):
             if g is None or id(inp) not in relevant or not is_continuous(inp.dtype):
                 continue
-            with fixed_span(node.span):
+            with fixed_span(node._span):
                 g = _fit(as_tensor_variable(g), inp)
                 grads[id(inp)] = grads[id(inp)] + g if id(inp) in grads else g
     return grads

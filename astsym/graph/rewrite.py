@@ -87,7 +87,7 @@ def rewrite(
 
 
 def _apply(fg: FunctionGraph, r: Rule, node: Apply, log: RewriteLog | None) -> bool:
-    with fixed_span(node.span):
+    with fixed_span(node._span):
         new = r.fn(node)
     if new is None or not all(_fits(old, out) for old, out in zip(node.outputs, new)):
         return False

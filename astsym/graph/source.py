@@ -24,8 +24,30 @@ _fixed: contextvars.ContextVar[SourceSpan | None] = contextvars.ContextVar(
 )
 
 
-def current_span() -> SourceSpan | None:
-    """The span of the innermost caller outside astsym, or None when there is none."""
+class FrameRef:
+    """Where a frame was, kept cheaply; turned into a ``SourceSpan`` only when asked for
+    (building a node must not pay for column lookups that only errors and printing use)."""
+
+    __slots__ = ("code", "lasti", "line")
+
+    def __init__(self, code, lasti: int, line: int) -> None:
+        self.code, self.lasti, self.line = code, lasti, line
+
+    def resolve(self) -> SourceSpan:
+        return code_span(self.code, self.lasti, self.line)
+
+    def __reduce__(self):  # code objects do not pickle: a pickled graph keeps the span
+        span = self.resolve()
+        return (SourceSpan, (span.file, span.line, span.col, span.end_line, span.end_col))
+
+
+def resolve_span(span) -> SourceSpan | None:
+    """A ``SourceSpan`` from what ``capture_span`` returned."""
+    return span.resolve() if isinstance(span, FrameRef) else span
+
+
+def capture_span() -> SourceSpan | FrameRef | None:
+    """Where the innermost caller outside astsym is: cheap to take, see ``resolve_span``."""
     fixed = _fixed.get()
     if fixed is not None:
         return fixed
@@ -39,7 +61,12 @@ def current_span() -> SourceSpan | None:
         mapped = mapper(frame)
         if mapped is not None:
             return mapped
-    return frame_span(frame)
+    return FrameRef(frame.f_code, frame.f_lasti, frame.f_lineno)
+
+
+def current_span() -> SourceSpan | None:
+    """The span of the innermost caller outside astsym, or None when there is none."""
+    return resolve_span(capture_span())
 
 
 def user_stacklevel() -> int:
@@ -52,12 +79,16 @@ def user_stacklevel() -> int:
 
 
 def frame_span(frame: FrameType) -> SourceSpan:
-    """The span of the instruction a frame is executing (columns from co_positions)."""
-    code = frame.f_code
-    line, end_line, col, end_col = frame.f_lineno, None, None, None
+    """The span of the instruction a frame is executing."""
+    return code_span(frame.f_code, frame.f_lasti, frame.f_lineno)
+
+
+def code_span(code, lasti: int, line: int) -> SourceSpan:
+    """The span of instruction ``lasti`` of ``code`` (columns from co_positions)."""
+    end_line, col, end_col = None, None, None
     positions = getattr(code, "co_positions", None)
-    if positions is not None and frame.f_lasti >= 0:
-        found = next(itertools.islice(positions(), frame.f_lasti // 2, None), None)
+    if positions is not None and lasti >= 0:
+        found = next(itertools.islice(positions(), lasti // 2, None), None)
         if found is not None and found[0] is not None:
             line, end_line, col, end_col = found
     return SourceSpan(
@@ -80,7 +111,7 @@ def span_mapper(mapper: Callable[[FrameType], SourceSpan | None]):
 
 
 @contextlib.contextmanager
-def fixed_span(span: SourceSpan | None):
+def fixed_span(span):
     """Give every node built inside the block this span (rewrites copy the matched span)."""
     token = _fixed.set(span)
     try:

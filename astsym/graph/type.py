@@ -32,10 +32,10 @@ _THEANO_KINDS = {
 class Type:
     """Base of all variable types."""
 
-    def make_variable(self, name=None):
+    def make_variable(self, name=None, owner=None, index=None):
         from .basic import Variable
 
-        return Variable(self, name=name)
+        return Variable(self, owner, index, name)
 
     def __call__(self, name: str | None = None):
         return self.make_variable(name)

@@ -89,7 +89,7 @@ def _rebuild(node: Apply, new_inputs: list[Variable]) -> Apply:
     if all(a.type == b.type for a, b in zip(new_inputs, node.inputs)):
         new = node.clone_with_new_inputs(new_inputs)
     else:
-        with fixed_span(node.span):
+        with fixed_span(node._span):
             new = node.op.make_node(*new_inputs)
     for old, out in zip(node.outputs, new.outputs):
         out.name = old.name

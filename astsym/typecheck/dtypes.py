@@ -20,6 +20,11 @@ DISCRETE = BOOL + INTEGERS
 CONTINUOUS = FLOATS + COMPLEXES
 ALL = DISCRETE + CONTINUOUS
 
+_CANONICAL = frozenset(
+    ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+    + ("float16", "float32", "float64", "complex64", "complex128")
+)
+
 SHORT = {
     "bool": "bool",
     "int8": "i8",
@@ -48,6 +53,8 @@ def as_dtype(dtype) -> str:
         from astsym.config import config
 
         return config.floatX
+    if isinstance(dtype, str) and dtype in _CANONICAL:
+        return dtype
     try:
         name = np.dtype(dtype).name
     except TypeError:
