@@ -100,6 +100,22 @@ def as_operands(values) -> list[Variable]:
 
 
 def _weak_constant(value, dtype: str) -> Constant:
+    """A scalar constant; equal ones are shared (constants are immutable)."""
+    key = (type(value), repr(value), dtype)  # repr keeps -0.0 apart from 0.0
+    try:
+        return _WEAK_CONSTANTS[key]
+    except (KeyError, TypeError):
+        pass
+    made = _make_weak_constant(value, dtype)
+    if len(_WEAK_CONSTANTS) < 4096:
+        _WEAK_CONSTANTS[key] = made
+    return made
+
+
+_WEAK_CONSTANTS: dict = {}
+
+
+def _make_weak_constant(value, dtype: str) -> Constant:
     with np.errstate(all="ignore"):
         array = np.asarray(value).astype(dtype)
     if np.dtype(dtype).kind in "iub" and array.item() != value:

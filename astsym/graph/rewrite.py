@@ -1,6 +1,6 @@
 """The rewrite engine: rules are data, grouped in named sets, applied to a FunctionGraph.
 
-A rule is a pattern (the op class it matches) and a function that returns the replacement
+A rule is a pattern (an op, or the op class it matches) and a function that returns the replacement
 outputs for a matched node, or None to leave it. The engine, not the rule, copies the matched
 node's source span onto the nodes the rule builds, and records which rule fired where.
 
@@ -23,7 +23,7 @@ from .source import fixed_span
 @dataclass(frozen=True)
 class Rule:
     name: str
-    pattern: type | tuple[type, ...]
+    pattern: object  # an Op (matched by equality) or an Op class (matched by isinstance)
     fn: Callable[[Apply], list | None]
     where: str  # file:line of the rule's definition, for explaining rewrites
 
@@ -38,6 +38,28 @@ class RuleSet:
     def __add__(self, other) -> RuleSet:
         more = other.rules if isinstance(other, RuleSet) else (other,)
         return RuleSet(self.rules + more)
+
+    def candidates(self, op) -> list[Rule]:
+        """The rules whose pattern can match a node of ``op``, in definition order."""
+        by_op, by_class = self._index()
+        found = [r for r in by_class if isinstance(op, r.pattern)]
+        try:
+            found += by_op.get(op, [])
+        except TypeError:  # an op with unhashable parameters matches class patterns only
+            pass
+        return sorted(found, key=self.rules.index) if len(found) > 1 else found
+
+    def _index(self):
+        cached = self.__dict__.get("_cache")
+        if cached is None:
+            by_op: dict = {}
+            for r in self.rules:
+                if not isinstance(r.pattern, type):
+                    by_op.setdefault(r.pattern, []).append(r)
+            by_class = [r for r in self.rules if isinstance(r.pattern, type)]
+            cached = (by_op, by_class)
+            object.__setattr__(self, "_cache", cached)
+        return cached
 
 
 GROUPS: dict[str, RuleSet] = {}
@@ -76,8 +98,8 @@ def rewrite(
         for node in fg.toposort():
             if id(node) in replaced:
                 continue
-            for r in rules.rules:
-                if isinstance(node.op, r.pattern) and _apply(fg, r, node, log):
+            for r in rules.candidates(node.op):
+                if _apply(fg, r, node, log):
                     replaced.add(id(node))
                     changed = True
                     break

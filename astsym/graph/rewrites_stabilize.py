@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from .basic import Constant
-from .ops import Elemwise
 from .ops import math as m
 from .rewrite import rule
 
@@ -36,30 +35,26 @@ def _one_plus(var):
     return b if _is_const(a, 1) else a if _is_const(b, 1) else None
 
 
-@rule(Elemwise, group="stabilize")
+@rule(m.true_divide, group="stabilize")
 def sigmoid_from_formula(node):
     """1 / (1 + exp(e)) -> sigmoid(-e)."""
-    if node.op is not m.true_divide or not _is_const(node.inputs[0], 1):
+    if not _is_const(node.inputs[0], 1):
         return None
     inner = _one_plus(node.inputs[1])
     e = _op_input(inner, m.exp) if inner is not None else None
     return None if e is None else [m.sigmoid(_negate(e))]
 
 
-@rule(Elemwise, group="stabilize")
+@rule(m.log, group="stabilize")
 def log_of_sigmoid(node):
     """log(sigmoid(x)) -> -softplus(-x)."""
-    if node.op is not m.log:
-        return None
     x = _op_input(node.inputs[0], m.sigmoid)
     return None if x is None else [-m.softplus(_negate(x))]
 
 
-@rule(Elemwise, group="stabilize")
+@rule(m.log, group="stabilize")
 def log_of_one_minus_sigmoid(node):
     """log(1 - sigmoid(x)) -> -softplus(x)."""
-    if node.op is not m.log:
-        return None
     owner = node.inputs[0].owner
     if owner is None or owner.op is not m.subtract or not _is_const(owner.inputs[0], 1):
         return None
@@ -67,11 +62,9 @@ def log_of_one_minus_sigmoid(node):
     return None if x is None else [-m.softplus(x)]
 
 
-@rule(Elemwise, group="stabilize")
+@rule(m.log, group="stabilize")
 def log_of_exp_ratio(node):
     """log(exp(a) / b) -> a - log(b): log(softmax(x)) without exp overflow or log(0)."""
-    if node.op is not m.log:
-        return None
     owner = node.inputs[0].owner
     if owner is None or owner.op is not m.true_divide:
         return None
@@ -79,29 +72,25 @@ def log_of_exp_ratio(node):
     return None if a is None else [a - m.log(owner.inputs[1])]
 
 
-@rule(Elemwise, group="stabilize")
+@rule(m.log, group="stabilize")
 def log1p_from_log(node):
     """log(1 + x) -> log1p(x), exact for small x."""
-    if node.op is not m.log:
-        return None
     x = _one_plus(node.inputs[0])
     return None if x is None else [m.log1p(x)]
 
 
-@rule(Elemwise, group="stabilize")
+@rule(m.subtract, group="stabilize")
 def expm1_from_exp(node):
     """exp(x) - 1 -> expm1(x), exact for small x."""
-    if node.op is not m.subtract or not _is_const(node.inputs[1], 1):
+    if not _is_const(node.inputs[1], 1):
         return None
     x = _op_input(node.inputs[0], m.exp)
     return None if x is None else [m.expm1(x)]
 
 
-@rule(Elemwise, group="canonicalize")
+@rule(m.negative, group="canonicalize")
 def double_negation(node):
     """-(-x) -> x."""
-    if node.op is not m.negative:
-        return None
     x = _op_input(node.inputs[0], m.negative)
     return None if x is None else [x]
 

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 BOOL = ("bool",)
@@ -91,7 +93,21 @@ def promote(*dtypes: str, weak: tuple = ()) -> str:
         if not weak:
             raise ValueError("promote() needs at least one dtype or scalar")
         return _python_scalar_dtype(weak)
-    return np.result_type(*[np.dtype(d) for d in dtypes], *weak).name
+    # NEP 50: only the kind of a Python scalar matters, so one probe value stands for all
+    kinds = tuple(_WEAK_KIND[type(w)] for w in weak if type(w) in _WEAK_KIND)
+    if len(kinds) != len(weak):
+        return np.result_type(*[np.dtype(d) for d in dtypes], *weak).name
+    return _promote_cached(tuple(dtypes), kinds)
+
+
+_WEAK_KIND = {bool: "b", int: "i", float: "f", complex: "c"}
+_WEAK_PROBE = {"b": False, "i": 0, "f": 0.0, "c": 0j}
+
+
+@functools.lru_cache(maxsize=4096)
+def _promote_cached(dtypes: tuple, kinds: tuple) -> str:
+    probes = [_WEAK_PROBE[k] for k in kinds]
+    return np.result_type(*[np.dtype(d) for d in dtypes], *probes).name
 
 
 def _python_scalar_dtype(values: tuple) -> str:
