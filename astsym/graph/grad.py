@@ -6,6 +6,12 @@ own gradient rule, so gradients are optimized and compiled like any other graph.
     >>> g = grad(x ** 2, x)
     >>> g.eval({x: 3.0})
     array(6.)
+
+A ``wrt`` is *disconnected* when no gradient can reach it: the cost does not depend on it,
+or depends on it only through integer values or piecewise-constant ops (floor, argmax,
+comparisons). Its gradient is zero, or an error under ``disconnected_inputs='raise'``. A
+gradient is *null* when it is undefined (the parameters of a random draw): an error under
+``null_gradients='raise'``.
 """
 
 from __future__ import annotations
@@ -19,9 +25,16 @@ from astsym.typecheck.dtypes import is_continuous
 
 from .basic import Variable
 from .convert import as_tensor_variable
+from .op import NullGrad
 from .ops import cast, ones_like, sum_to, zeros_like
 from .source import current_span, fixed_span, user_stacklevel
 from .walk import ancestors, toposort
+
+_CHOICES = {
+    "disconnected_inputs": ("raise", "warn", "ignore"),
+    "return_disconnected": ("zero", "None", "Disconnected"),
+    "null_gradients": ("raise", "return"),
+}
 
 
 def grad(
@@ -33,15 +46,23 @@ def grad(
     return_disconnected: str = "zero",
     null_gradients: str = "raise",
 ):
-    """The gradient of the scalar ``cost`` with respect to ``wrt`` (a variable or a list).
+    """The gradient of the scalar ``cost`` with respect to ``wrt`` (a variable or a list,
+    and the result is shaped the same).
 
     Each node's gradient is computed once; where a variable is used several times its
     gradients are summed; broadcasting is undone by summing, so every gradient has its
-    variable's type. A ``wrt`` the cost does not depend on is an error unless
-    ``disconnected_inputs`` is 'warn' or 'ignore'.
+    variable's dtype and broadcastable dims. ``consider_constant`` variables pass no
+    gradient; ``known_grads`` maps variables to gradients to start from (with or without a
+    cost). ``return_disconnected``: 'zero' gives zeros, 'None'/'Disconnected' give None.
     """
-    if disconnected_inputs not in ("raise", "warn", "ignore"):
-        raise ValueError("disconnected_inputs must be 'raise', 'warn' or 'ignore'")
+    options = dict(
+        disconnected_inputs=disconnected_inputs,
+        return_disconnected=return_disconnected,
+        null_gradients=null_gradients,
+    )
+    for name, value in options.items():
+        if value not in _CHOICES[name]:
+            raise ValueError(f"grad: {name} must be one of {_CHOICES[name]}, got {value!r}")
     single = not isinstance(wrt, (list, tuple))
     wrt_list = [wrt] if single else list(wrt)
     for w in wrt_list:
@@ -52,11 +73,8 @@ def grad(
         keep = wrt_list + list(consider_constant or []) + list(known_grads or {})
         pairs = [(_stabilized(v, keep) if v is cost else v, g) for v, g in seeds.values()]
         seeds = {id(v): (v, g) for v, g in pairs}
-    grads = backprop(seeds, wrt_list, consider_constant or [])
-    out = [
-        _result(w, grads.get(id(w)), seeds, disconnected_inputs, return_disconnected)
-        for w in wrt_list
-    ]
+    grads, nulls = backprop(seeds, wrt_list, consider_constant or [])
+    out = [_result(w, grads.get(id(w)), nulls.get(id(w)), seeds, options) for w in wrt_list]
     return out[0] if single else out
 
 
@@ -65,17 +83,21 @@ def _seeds(cost, known_grads) -> dict[int, tuple[Variable, Variable]]:
     if cost is not None:
         cost = as_tensor_variable(cost)
         if cost.ndim != 0:
-            diag = error(
+            raise _error(
                 codes.RANK,
                 f"grad: the cost must be a scalar, got {cost.type.short()}",
-                current_span(),
-                ("sum or average it first, or use jacobian",),
+                "sum or average it first, or use jacobian",
             )
-            raise GraphTypeError(diag)
         one = ones_like(cost) if is_continuous(cost.dtype) else ones_like(cost, "float64")
         seeds[id(cost)] = (cost, one)
     for var, g in (known_grads or {}).items():
-        seeds[id(var)] = (var, as_tensor_variable(g))
+        g = as_tensor_variable(g)
+        if g.ndim != var.ndim:
+            raise _error(
+                codes.RANK,
+                f"grad: the known gradient of {var} ({var.type.short()}) is {g.type.short()}",
+            )
+        seeds[id(var)] = (var, _fit(g, var) if is_continuous(var.dtype) else g)
     if not seeds:
         raise ValueError("grad needs a cost or known_grads")
     return seeds
@@ -95,32 +117,46 @@ def _stabilized(cost: Variable, keep: list) -> Variable:
     return fg.outputs[0]
 
 
-def backprop(seeds: dict, wrt: Sequence[Variable], consider_constant) -> dict[int, Variable]:
-    """Gradients (by variable id) of every variable between ``wrt`` and the seeds."""
+def backprop(seeds: dict, wrt: Sequence[Variable], consider_constant):
+    """Gradients (by variable id) of the variables between ``wrt`` and the seeds, and the
+    null gradients met on the way (by variable id: the node and the reason)."""
     outputs = [v for v, _ in seeds.values()]
     blockers = list(consider_constant)
-    wanted = {id(w) for w in wrt}
-    relevant = _on_path(outputs, wanted, blockers)
+    relevant = _on_path(outputs, {id(w) for w in wrt}, blockers)
     grads: dict[int, Variable] = {k: g for k, (_, g) in seeds.items()}
+    nulls: dict[int, tuple] = {}
     for node in reversed(toposort(outputs, blockers=blockers + list(wrt))):
         if not any(id(o) in grads for o in node.outputs):
             continue
         if not any(id(i) in relevant for i in node.inputs):
             continue
-        out_grads = [grads.get(id(o)) for o in node.outputs]
-        out_grads = [  # non-tensor outputs (a random generator's next state) get none
-            g if g is not None or getattr(o.type, "dtype", "object") == "object" else zeros_like(o)
-            for g, o in zip(out_grads, node.outputs)
-        ]
         with fixed_span(node._span):
-            input_grads = _node_grads(node, out_grads)
+            input_grads = _node_grads(node, [_out_grad(grads, o) for o in node.outputs])
         for inp, g in zip(node.inputs, input_grads):
             if g is None or id(inp) not in relevant or not is_continuous(inp.dtype):
+                continue
+            if isinstance(g, NullGrad):
+                nulls.setdefault(id(inp), (node, g.reason))
                 continue
             with fixed_span(node._span):
                 g = _fit(as_tensor_variable(g), inp)
                 grads[id(inp)] = grads[id(inp)] + g if id(inp) in grads else g
-    return grads
+    return grads, _spread_nulls(nulls, wrt, relevant)
+
+
+def _out_grad(grads, out):
+    g = grads.get(id(out))
+    if g is not None or getattr(out.type, "dtype", "object") == "object":
+        return g  # a random generator's next state has no gradient
+    return zeros_like(out)
+
+
+def _spread_nulls(nulls: dict, wrt, relevant) -> dict:
+    """A null gradient anywhere between a wrt and the cost makes that wrt's gradient null."""
+    if not nulls:
+        return {}
+    first = next(iter(nulls.values()))
+    return {id(w): nulls.get(id(w), first) for w in wrt if id(w) in relevant}
 
 
 def _node_grads(node, out_grads):
@@ -154,23 +190,44 @@ def _fit(g: Variable, var: Variable) -> Variable:
     return g
 
 
-def _result(w, g, seeds, disconnected_inputs, return_disconnected):
+def _result(w, g, null, seeds, options):
+    if null is not None and options["null_gradients"] == "raise":
+        node, reason = null
+        raise _error(
+            codes.BAD_ARGUMENT,
+            f"grad: the gradient with respect to {w} is undefined: "
+            f"it passes through {node.op} ({reason})",
+            "pass null_gradients='return' to get None instead",
+        )
+    if null is not None:
+        return None
     if g is not None:
         return g
-    connected = any(w is v or id(w) in {id(a) for a in ancestors([v])} for v, _ in seeds.values())
-    if not connected:
-        message = f"grad: the cost does not depend on {w} ({w.type.short()})"
-        if disconnected_inputs == "raise":
-            diag = error(
-                codes.BAD_ARGUMENT,
-                message,
-                current_span(),
-                ("pass disconnected_inputs='ignore' to get a zero gradient",),
-            )
-            raise GraphTypeError(diag)
-        if disconnected_inputs == "warn":
-            warnings.warn(message, stacklevel=user_stacklevel())
-        if return_disconnected in ("None", "Disconnected"):
-            return None
-    dtype = w.dtype if is_continuous(w.dtype) else "float64"
-    return zeros_like(w, dtype)
+    _disconnected(w, seeds, options["disconnected_inputs"])
+    if options["return_disconnected"] in ("None", "Disconnected"):
+        return None
+    return zeros_like(w, w.dtype if is_continuous(w.dtype) else "float64")
+
+
+def _disconnected(w, seeds, policy: str) -> None:
+    depends = any(w is v or any(a is w for a in ancestors([v])) for v, _ in seeds.values())
+    if depends:
+        why = (
+            "the cost depends on it only through integer values or piecewise-constant ops "
+            "(floor, round, argmax, comparisons), whose gradient is zero"
+        )
+    else:
+        why = "the cost does not depend on it"
+    message = f"grad: {w} ({w.type.short()}) is disconnected: {why}"
+    if policy == "raise":
+        raise _error(
+            codes.BAD_ARGUMENT,
+            message,
+            "pass disconnected_inputs='ignore' (or 'warn') to get a zero gradient",
+        )
+    if policy == "warn":
+        warnings.warn(message, stacklevel=user_stacklevel())
+
+
+def _error(code: str, message: str, note: str | None = None) -> GraphTypeError:
+    return GraphTypeError(error(code, message, current_span(), (note,) if note else ()))

@@ -23,6 +23,17 @@ OP_CLASSES: dict[str, type[Op]] = {}
 NOT_DIFFERENTIABLE = "not differentiable"
 
 
+class NullGrad:
+    """Returned by an op's ``grad`` for an input whose gradient is undefined (a random
+    draw's parameters): ``grad`` reports it, unlike a disconnected input (``None``)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"NullGrad({self.reason!r})"
+
+
 class Op:
     """An operation. Subclasses set ``props`` (the parameters that define equality)."""
 
@@ -47,7 +58,8 @@ class Op:
     def grad(self, node, output_grads: list) -> list:
         """Gradients of a cost with respect to each input, given those of the outputs.
 
-        An entry of ``None`` means the input is disconnected (no gradient flows).
+        An entry of ``None`` means the input is disconnected (no gradient flows: integer
+        inputs, piecewise-constant ops); a ``NullGrad`` means the gradient is undefined.
         """
         raise NotImplementedError(f"{self} has no gradient: {self.no_grad_reason}")
 

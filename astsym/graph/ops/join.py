@@ -119,9 +119,14 @@ class Repeat(Op):
         from .reduce import sum as sum_
 
         x, repeats = node.inputs
-        if repeats.ndim != 0:
-            raise NotImplementedError("the gradient of repeat with per-element counts")
         axis = normalize_axis(self.axis, x.ndim)
+        if repeats.ndim == 1:  # scatter-add each output slice back to the element it copies
+            from .create import arange, zeros_like
+            from .subtensor import IncSubtensor
+
+            source = repeat(arange(shape_i(x, axis)), repeats, 0)
+            spec = (("slice", False, False, False),) * axis + ("array",)
+            return [IncSubtensor(spec, False)(zeros_like(x), output_grads[0], source), None]
         dims = shape_tuple(x)
         split = dims[:axis] + (dims[axis], repeats) + dims[axis + 1 :]
         return [sum_(reshape(output_grads[0], split), axis=axis + 1), None]

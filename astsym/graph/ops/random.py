@@ -29,7 +29,7 @@ from astsym.typecheck.shapes import broadcast_shapes
 
 from ..basic import Apply, Variable
 from ..convert import as_tensor_variable, is_python_scalar
-from ..op import Op
+from ..op import NullGrad, Op
 from ..source import current_span
 from ..type import RandomType, TensorType
 from .elemwise import cast
@@ -166,7 +166,8 @@ class RandomVariable(Op):
         return [rng, np.asarray(sample).astype(self.dtype, copy=False)]
 
     def grad(self, node, output_grads):
-        return [None] * len(node.inputs)
+        # the rng and the size are not differentiable; the parameters' gradient is undefined
+        return [None, None] + [NullGrad(self.no_grad_reason)] * (len(node.inputs) - 2)
 
     def infer_shape(self, node, input_shapes):
         _, size, *params = node.inputs
