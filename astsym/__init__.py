@@ -8,10 +8,11 @@
 array(6.)
 """
 
-from astsym import ifelse, printing, scan_module, tensor
+from astsym import gradient, ifelse, printing, scan_module, tensor
 from astsym.config import config
 from astsym.graph.basic import Apply, Constant, Variable
 from astsym.graph.grad import grad
+from astsym.graph.gradient import Lop, Rop
 from astsym.graph.op import Op
 from astsym.graph.scan import foldl, foldr, map, reduce, scan, until
 from astsym.graph.shared import SharedVariable, shared

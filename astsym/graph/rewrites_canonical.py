@@ -9,7 +9,7 @@ import numpy as np
 
 from .basic import Constant
 from .convert import constant
-from .ops import MakeVector, Shape, ShapeI
+from .ops import GradOverride, MakeVector, Shape, ShapeI
 from .rewrite import rule
 
 _FOLD_LIMIT = 1024  # fold constants up to this many elements; bigger ones stay computed
@@ -64,3 +64,10 @@ def fold_constants(node):
     if any(np.size(v) > _FOLD_LIMIT for v in values):
         return None
     return [Constant(o.type, v) for o, v in zip(node.outputs, values)]
+
+
+@rule(GradOverride, group="canonicalize")
+def drop_gradient_override(node):
+    """disconnected_grad(x), zero_grad(x), grad_clip(x), grad_scale(x) -> x (identities once
+    the gradient graph is built)."""
+    return [node.inputs[0]]

@@ -11,6 +11,7 @@ from astsym.graph.basic import Variable as TensorVariable
 from astsym.graph.constructors import *
 from astsym.graph.convert import as_tensor_variable, constant
 from astsym.graph.grad import grad
+from astsym.graph.gradient import Lop, Rop, hessian, jacobian
 from astsym.graph.ops import *
 from astsym.graph.ops import abs, all, any, max, min, round, sum
 from astsym.graph.ops import abs as abs_
@@ -34,6 +35,7 @@ from astsym.graph.ops import where as switch
 from astsym.graph.shared import SharedVariable as TensorSharedVariable
 from astsym.graph.shared import shared
 from astsym.graph.type import TensorType
+from astsym.runtime.verify_grad import verify_grad
 from astsym.tensor import nnet, random, shared_randomstreams
 
 as_tensor = as_tensor_variable

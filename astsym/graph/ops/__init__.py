@@ -40,6 +40,13 @@ from .dimshuffle import (
     transpose,
 )
 from .elemwise import ELEMWISE, PIECEWISE_CONSTANT, Cast, Elemwise, cast, elementwise
+from .grad_override import (
+    GradOverride,
+    disconnected_grad,
+    grad_clip,
+    grad_scale,
+    zero_grad,
+)
 from .join import Join, Repeat, Tile, concatenate, join, repeat, stack, tile
 from .math import *  # noqa: F403  (every elementwise op, by its NumPy name)
 from .math import abs, round_half_away_from_zero, round_half_to_even, sqrt

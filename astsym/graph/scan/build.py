@@ -77,7 +77,7 @@ def _scan(
     out_args = [
         _state_placeholder(init, taps) for init, taps in infos if init is not None for _ in taps
     ]
-    nonseq_args = [v if isinstance(v, (SharedVariable, Constant)) else v.clone() for v in nonseqs]
+    nonseq_args = nonseqs  # passed as they are (Theano): fn may differentiate through them
     result = fn(*seq_args, *out_args, *nonseq_args)
     outputs, updates, cond = _parse_result(result)
     if outputs_info is None or not infos:
