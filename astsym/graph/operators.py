@@ -239,8 +239,8 @@ class TensorOperators:
     def argsort(self, axis=-1):
         return _ops().argsort(self, axis)
 
-    def norm(self, L=2, axis=None):
-        return _ops().norm(self, L, axis)
+    def norm(self, L=2, axis=None, keepdims=False):
+        return _ops().norm(self, L, axis, keepdims)
 
     def copy(self, name=None):
         out = _ops().tensor_copy(self)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .basic import Constant
+from .ops import Subtensor
 from .ops import math as m
 from .rewrite import rule
 
@@ -70,6 +71,22 @@ def log_of_exp_ratio(node):
         return None
     a = _op_input(owner.inputs[0], m.exp)
     return None if a is None else [a - m.log(owner.inputs[1])]
+
+
+@rule(m.log, group="stabilize")
+def log_of_indexed_exp_ratio(node):
+    """log((exp(a) / b)[index]) -> (a - log(b))[index]: cross-entropy of a softmax with
+    integer targets, without log(0) when a probability underflows."""
+    owner = node.inputs[0].owner
+    if owner is None or not isinstance(owner.op, Subtensor):
+        return None
+    ratio = owner.inputs[0].owner
+    if ratio is None or ratio.op is not m.true_divide:
+        return None
+    a = _op_input(ratio.inputs[0], m.exp)
+    if a is None:
+        return None
+    return [owner.op(a - m.log(ratio.inputs[1]), *owner.inputs[1:])]
 
 
 @rule(m.log, group="stabilize")

@@ -49,7 +49,7 @@ from .grad_override import (
 )
 from .join import Join, Repeat, Tile, concatenate, join, repeat, stack, tile
 from .math import *  # noqa: F403  (every elementwise op, by its NumPy name)
-from .math import abs, round_half_away_from_zero, round_half_to_even, sqrt
+from .math import abs, round
 from .nnet import (
     binary_crossentropy,
     categorical_crossentropy,
@@ -67,6 +67,7 @@ from .reduce import (
     argmin,
     logsumexp,
     mean,
+    norm,
     prod,
     std,
     sum_to,
@@ -92,26 +93,6 @@ from .shape import (
 )
 from .sort import CumOp, Sort, argsort, cumprod, cumsum, sort
 from .subtensor import IncSubtensor, Subtensor, getitem, inc_subtensor, set_subtensor
-
-
-def round(x, mode: str = "half_to_even"):
-    """Round to integers: ``half_to_even`` (NumPy) or ``half_away_from_zero`` (C)."""
-    if mode == "half_to_even":
-        return round_half_to_even(x)
-    if mode == "half_away_from_zero":
-        return round_half_away_from_zero(x)
-    raise ValueError(f"round mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}")
-
-
-def norm(x, L=2, axis=None):
-    """The ``L``-norm over ``axis`` (all elements when None): ``sum(|x|^L)^(1/L)``."""
-    if L == 2:
-        return sqrt(sum(x * x, axis=axis))
-    if L == 1:
-        return sum(abs(x), axis=axis)
-    if L == float("inf"):
-        return max(abs(x), axis=axis)
-    return sum(abs(x) ** L, axis=axis) ** (1.0 / L)
 
 
 def _locate_public_functions() -> None:

@@ -246,3 +246,12 @@ clip = elementwise(
 )
 
 del NOT_DIFFERENTIABLE  # every op above either has a gradient or is piecewise constant
+
+
+def round(x, mode: str = "half_to_even"):
+    """Round to integers: ``half_to_even`` (NumPy) or ``half_away_from_zero`` (C)."""
+    if mode == "half_to_even":
+        return round_half_to_even(x)
+    if mode == "half_away_from_zero":
+        return round_half_away_from_zero(x)
+    raise ValueError(f"round mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}")

@@ -12,6 +12,7 @@ from astsym.typecheck.dtypes import INTEGERS
 
 from ..convert import as_tensor_variable
 from .create import arange
+from .grad_override import disconnected_grad
 from .math import exp, log, sigmoid, softplus, where
 from .reduce import logsumexp, max_, sum_
 from .shape import shape_i
@@ -31,7 +32,7 @@ def softmax(x, axis: int = -1):
     """``exp(x) / sum(exp(x))`` along ``axis`` (the last, as Theano's rows), with the
     maximum subtracted first so large inputs do not overflow."""
     x = as_tensor_variable(x)
-    e = exp(x - max_(x, axis=axis, keepdims=True))
+    e = exp(x - disconnected_grad(max_(x, axis=axis, keepdims=True)))  # softmax is shift-free
     return e / sum_(e, axis=axis, keepdims=True)
 
 

@@ -27,6 +27,7 @@ from ..type import TensorType
 from .create import broadcast_like
 from .dimshuffle import expand_dims, squeeze_axes
 from .elemwise import cast
+from .grad_override import disconnected_grad
 from .shape import shape_i
 
 
@@ -277,10 +278,30 @@ def logsumexp(x, axis=None, keepdims=False):
     x = as_tensor_variable(x)
     x = cast(x, upcast_to_float(x.dtype))  # integers: no wrap-around in x - top
     axes = _axes("logsumexp", axis, x.ndim)
-    top = max_(x, axis=axes, keepdims=True)
-    top = where(isinf(top), 0, top)
+    top = disconnected_grad(max_(x, axis=axes, keepdims=True))  # the result does not vary
+    top = where(isinf(top), 0, top)  # with it, so no gradient needs to flow through it
     out = log(sum_(exp(x - top), axis=axes, keepdims=True)) + top
     return out if keepdims else squeeze_axes(out, axes)
+
+
+def norm(x, L=2, axis=None, keepdims=False):
+    """The ``L``-norm over ``axis`` (all elements when None): ``sum(|x|^L)^(1/L)``.
+
+    At a zero vector the gradient is 0 (a subgradient) rather than NaN: the root is taken
+    of a value kept away from 0 in both directions of differentiation.
+    """
+    from .math import abs, equal, sqrt, where
+
+    x = as_tensor_variable(x)
+    if L == float("inf"):
+        return max_(abs(x), axis=axis, keepdims=keepdims)
+    if L == 1:
+        return sum_(abs(x), axis=axis, keepdims=keepdims)
+    total = sum_(x * x if L == 2 else abs(x) ** L, axis=axis, keepdims=keepdims)
+    zero = equal(total, 0)
+    safe = where(zero, 1, total)
+    root = sqrt(safe) if L == 2 else safe ** (1.0 / L)
+    return where(zero, 0, root)
 
 
 def sum_to(g, like):
