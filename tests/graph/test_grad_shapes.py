@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import astsym.tensor as T
-from astsym.graph.ops import ELEMWISE, REDUCTIONS
+from astsym.graph.ops import ELEMWISE
 
 #: Ops whose kinks or domains need hand-picked values (covered in test_grad_elemwise.py).
 KINKED = {"mod", "power", "maximum", "minimum", "clip", "where", "abs", "true_divide"}
