@@ -125,7 +125,7 @@ def backprop(seeds: dict, wrt: Sequence[Variable], consider_constant):
     relevant = _on_path(outputs, {id(w) for w in wrt}, blockers)
     grads: dict[int, Variable] = {k: g for k, (_, g) in seeds.items()}
     nulls: dict[int, tuple] = {}
-    for node in reversed(toposort(outputs, blockers=blockers + list(wrt))):
+    for node in reversed(toposort(outputs, blockers=blockers)):  # a wrt may be above another
         if not any(id(o) in grads for o in node.outputs):
             continue
         if not any(id(i) in relevant for i in node.inputs):
@@ -141,7 +141,7 @@ def backprop(seeds: dict, wrt: Sequence[Variable], consider_constant):
             with fixed_span(node._span):
                 g = _fit(as_tensor_variable(g), inp)
                 grads[id(inp)] = grads[id(inp)] + g if id(inp) in grads else g
-    return grads, _spread_nulls(nulls, wrt, relevant)
+    return grads, _spread_nulls(nulls, wrt, relevant, blockers)
 
 
 def _out_grad(grads, out):
@@ -151,12 +151,17 @@ def _out_grad(grads, out):
     return zeros_like(out)
 
 
-def _spread_nulls(nulls: dict, wrt, relevant) -> dict:
-    """A null gradient anywhere between a wrt and the cost makes that wrt's gradient null."""
-    if not nulls:
-        return {}
-    first = next(iter(nulls.values()))
-    return {id(w): nulls.get(id(w), first) for w in wrt if id(w) in relevant}
+def _spread_nulls(nulls: dict, wrt, relevant, blockers) -> dict:
+    """A null gradient met at a variable makes null the gradient of every wrt it would have
+    flowed into: that variable and the wrt above it (others keep their gradients)."""
+    spread: dict[int, tuple] = {}
+    for key, (node, reason) in nulls.items():
+        var = next(i for i in node.inputs if id(i) == key)
+        above = {id(a) for a in ancestors([var], blockers)}
+        for w in wrt:
+            if id(w) in above and id(w) in relevant:
+                spread.setdefault(id(w), (node, reason))
+    return spread
 
 
 def _node_grads(node, out_grads):

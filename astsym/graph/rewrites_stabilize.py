@@ -115,3 +115,40 @@ def double_negation(node):
 def _negate(x):
     inner = _op_input(x, m.negative)
     return inner if inner is not None else -x
+
+
+def _identity_when(node, const_position: int, value):
+    """The other operand of a binary node when operand ``const_position`` is ``value``."""
+    if _is_const(node.inputs[const_position], value):
+        return [node.inputs[1 - const_position]]
+    return None
+
+
+@rule(m.power, group="canonicalize")
+def power_one(node):
+    """x ** 1 -> x."""
+    return _identity_when(node, 1, 1)
+
+
+@rule(m.multiply, group="canonicalize")
+def multiply_one(node):
+    """x * 1 -> x; 1 * x -> x."""
+    return _identity_when(node, 1, 1) or _identity_when(node, 0, 1)
+
+
+@rule(m.add, group="canonicalize")
+def add_zero(node):
+    """x + 0 -> x; 0 + x -> x."""
+    return _identity_when(node, 1, 0) or _identity_when(node, 0, 0)
+
+
+@rule(m.subtract, group="canonicalize")
+def subtract_zero(node):
+    """x - 0 -> x."""
+    return _identity_when(node, 1, 0)
+
+
+@rule(m.true_divide, group="canonicalize")
+def divide_one(node):
+    """x / 1 -> x."""
+    return _identity_when(node, 1, 1)

@@ -14,8 +14,7 @@ def optimize(fg: FunctionGraph, mode: Mode) -> FunctionGraph:
         return fg
     merge(fg)
     if mode.optimizer == "fast_run":
-        rewrite(fg, GROUPS["canonicalize"])
         rewrite(fg, GROUPS["stabilize"] + GROUPS["canonicalize"])
-        rewrite(fg, GROUPS["fold"])
+        rewrite(fg, GROUPS["fold"] + GROUPS["canonicalize"])
         merge(fg)
     return fg

@@ -68,13 +68,16 @@ def verify_grad(
     """
     rng = np.random.default_rng(rng) if not isinstance(rng, np.random.RandomState) else rng
     point = [np.array(p, dtype=_float_dtype(p)) for p in pt]
-    inputs = [
-        TensorType(p.dtype, shape=(None,) * p.ndim)(f"input_{i}") for i, p in enumerate(point)
+    inputs = [  # size-1 dims broadcastable, as for a constant of the value (Theano does so)
+        TensorType(p.dtype, shape=tuple(1 if d == 1 else None for d in p.shape))(f"input_{i}")
+        for i, p in enumerate(point)
     ]
     output = fun(*inputs)
     value = function(inputs, output, mode=mode, on_unused_input="ignore")(*point)
     step, a_tol, r_tol = DEFAULTS[_worst_dtype(point + [np.asarray(value)])]
-    step, a_tol, r_tol = eps or step, abs_tol or a_tol, rel_tol or r_tol
+    step = step if eps is None else eps
+    a_tol = a_tol if abs_tol is None else abs_tol
+    r_tol = r_tol if rel_tol is None else rel_tol
     for _ in range(n_tests):
         projection = np.asarray(rng.random(np.shape(value)) + 0.5, dtype=np.asarray(value).dtype)
         cost = (output * constant(projection)).sum()

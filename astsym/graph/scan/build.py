@@ -58,7 +58,16 @@ def scan(
     with an updates dict for shared variables and an ``until(condition)``.
     """
     step_name = name or getattr(fn, "__name__", "step")
-    args = (sequences, outputs_info, non_sequences, n_steps, go_backwards, step_name, return_list)
+    args = (
+        sequences,
+        outputs_info,
+        non_sequences,
+        n_steps,
+        go_backwards,
+        step_name,
+        return_list,
+        truncate_gradient,
+    )
     try:
         return _scan(fn, *args)
     except RuleError as err:
@@ -66,7 +75,15 @@ def scan(
 
 
 def _scan(
-    fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, step_name, return_list
+    fn,
+    sequences,
+    outputs_info,
+    non_sequences,
+    n_steps,
+    go_backwards,
+    step_name,
+    return_list,
+    truncate_gradient,
 ):
     seqs = [_sequence(s) for s in _as_list(sequences)]
     infos = [_output_info(o) for o in _as_list(outputs_info)]
@@ -91,10 +108,12 @@ def _scan(
     outputs = [
         _check_output(i, o, init, taps) for i, (o, (init, taps)) in enumerate(zip(outputs, infos))
     ]
+    # a shared variable the step updates is one more recurrent output, starting at its value
     shared_vars = [s for s, _ in updates]
     shared_new = [_fit_shared(s, e) for s, e in updates]
     explicit = seq_args + out_args + shared_vars + nonseq_args
     inner_outs = outputs + shared_new + ([cond] if cond is not None else [])
+    infos = infos + [(s, (-1,)) for s in shared_vars]
     implicit = [
         v
         for v in graph_inputs(inner_outs, blockers=explicit)
@@ -104,27 +123,30 @@ def _scan(
     info = ScanInfo(
         seq_taps=tuple(taps for _, taps in seqs),
         out_taps=tuple(taps for _, taps in infos),
-        n_shared=len(shared_vars),
         n_nonseq=len(nonseqs) + len(implicit),
         has_until=cond is not None,
         go_backwards=bool(go_backwards),
         name=step_name,
+        truncate_gradient=int(truncate_gradient),
     )
     steps = constant(-1, dtype="int64") if n_steps is None else _int_scalar(n_steps)
-    outer = (
-        [s for s, _ in seqs]
-        + [init for init, taps in infos if init is not None]
-        + shared_vars
-        + [v for v in nonseqs]
-        + implicit
-    )
-    node_outs = Scan(inner, info)(steps, *outer)
+    outer = [s for s, _ in seqs] + [init for init, _ in infos if init is not None]
+    node_outs = Scan(inner, info)(steps, *outer, *nonseqs, *implicit)
     node_outs = node_outs if isinstance(node_outs, list) else [node_outs]
     results = node_outs[: len(outputs)]
-    new_updates = dict(zip(shared_vars, node_outs[len(outputs) :]))
+    histories = node_outs[len(outputs) :]
+    new_updates = {s: _last_or(h, s) for s, h in zip(shared_vars, histories)}
     if len(results) == 1 and not return_list:
         return results[0], new_updates
     return results, new_updates
+
+
+def _last_or(history, start):
+    """The last value of a scan output, or ``start`` when the scan made no step."""
+    from ..ops.ifelse import ifelse
+    from ..ops.shape import shape_i
+
+    return ifelse(shape_i(history, 0) > 0, history[-1], start)
 
 
 def _as_list(value) -> list:

@@ -13,23 +13,20 @@ def run_scan(op, node, inputs) -> list:
     info = op.info
     n_steps_given, rest = int(inputs[0]), list(inputs[1:])
     seqs, rest = rest[: info.n_seqs], rest[info.n_seqs :]
-    inits, rest = rest[: info.n_recurrent], rest[info.n_recurrent :]
-    shared, nonseqs = rest[: info.n_shared], rest[info.n_shared :]
+    inits, nonseqs = rest[: info.n_recurrent], rest[info.n_recurrent :]
     if info.go_backwards:
         seqs = [s[::-1] for s in seqs]
     n_steps = _count_steps(info, seqs, n_steps_given)
     buffers = _initial_buffers(info, inits, n_steps)
-    shared = list(shared)
     program = op.program
     done = n_steps
     for t in range(n_steps):
         storage = program.new_storage()
-        args = _step_inputs(info, seqs, buffers, t) + shared + nonseqs
+        args = _step_inputs(info, seqs, buffers, t) + nonseqs
         storage[: len(args)] = args
         program.run(storage)
         values = [storage[s] for s in program.output_slots]
         _store_outputs(op, info, buffers, values[: info.n_outs], t, n_steps)
-        shared = values[info.n_outs : info.n_outs + info.n_shared]
         if info.has_until and values[-1]:
             done = t + 1
             break
@@ -41,7 +38,7 @@ def run_scan(op, node, inputs) -> list:
                 node.outputs[i].type.clone(shape=node.outputs[i].type.shape[1:]), 0
             )
         outs.append(np.array(buf[start : start + done]))
-    return outs + [np.array(s) for s in shared]
+    return outs
 
 
 def _init_len(taps) -> int:

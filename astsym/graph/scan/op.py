@@ -1,12 +1,11 @@
 """The ``Scan`` op: a loop whose body is an inner graph, run once per step.
 
 The inner graph's inputs are, in order: the current items of the sequences (one per tap),
-the previous values of the recurrent outputs (one per tap), the current values of the
-shared variables the body updates, then the non-sequences (listed and implicit). Its
-outputs are each step's outputs, the shared variables' new values, and the ``until``
-condition when there is one. The outer node takes ``n_steps`` (-1: as many as the sequences
-allow), the sequences, the initial states, the shared variables and the non-sequences; it
-returns each output stacked over the steps and each shared variable's final value.
+the previous values of the recurrent outputs (one per tap), then the non-sequences (listed
+and implicit). Its outputs are each step's outputs and the ``until`` condition when there
+is one. The outer node takes ``n_steps`` (-1: as many as the sequences allow), the
+sequences, the initial states and the non-sequences; it returns each output stacked over
+the steps. (A shared variable the body updates is a recurrent output starting at its value.)
 """
 
 from __future__ import annotations
@@ -28,11 +27,11 @@ from ..type import TensorType
 class ScanInfo:
     seq_taps: tuple[tuple[int, ...], ...]
     out_taps: tuple[tuple[int, ...], ...]  # () for an output that is not fed back
-    n_shared: int
     n_nonseq: int
     has_until: bool
     go_backwards: bool
     name: str
+    truncate_gradient: int = -1  # backpropagate through the last this many steps (-1: all)
 
     @property
     def n_seqs(self) -> int:
@@ -49,8 +48,6 @@ class ScanInfo:
 
 class Scan(Op):
     """A loop over an inner graph (see the module docstring)."""
-
-    no_grad_reason = "backpropagation through scan is not implemented yet"
 
     def __init__(self, inner: FunctionGraph, info: ScanInfo) -> None:
         self.inner, self.info = inner, info
@@ -78,13 +75,6 @@ class Scan(Op):
             TensorType(v.dtype, shape=(length,) + tuple(v.type.shape))
             for v in self.inner.outputs[: info.n_outs]
         ]
-        shared_outs = self.inner.outputs[info.n_outs : info.n_outs + info.n_shared]
-        shared_in = outer[
-            info.n_seqs + info.n_recurrent : info.n_seqs + info.n_recurrent + info.n_shared
-        ]
-        out_types += [s.type for s in shared_in]
-        if len(shared_outs) != len(shared_in):
-            raise RuleError(codes.BAD_ARGUMENT, "scan: shared updates do not match")
         return Apply(self, [n_steps, *outer], out_types)
 
     @property
@@ -99,7 +89,9 @@ class Scan(Op):
         return run_scan(self, node, inputs)
 
     def grad(self, node, output_grads):
-        raise NotImplementedError(self.no_grad_reason)
+        from .grad import scan_grad
+
+        return scan_grad(self, node, output_grads)
 
     def infer_shape(self, node, input_shapes):
         raise NotImplementedError("the length of a scan is known only when it runs")
