@@ -63,6 +63,7 @@ def debugprint(
         printer.order = {id(node): i for i, node in enumerate(order)}
     for root in roots:
         printer.walk(root, depth, stop_on_name)
+    printer.inner_graphs(depth, stop_on_name)
     text = "".join(line + "\n" for line in printer.lines)
     if file == "str":
         return text
@@ -79,14 +80,30 @@ class _Printer:
         self.print_type, self.print_storage = print_type, print_storage
         self.order: dict[int, int] | None = None
         self.lines: list[str] = []
+        self.with_inner: list = []  # nodes of ops holding inner graphs (scan), in order met
 
-    def walk(self, root: Variable, depth: int, stop_on_name: bool) -> None:
+    def inner_graphs(self, depth: int, stop_on_name: bool) -> None:
+        """After the outer graph: each scan's inner graph, below the scan's line."""
+        if not self.with_inner:
+            return
+        self.lines += ["", "Inner graphs:"]
+        done = 0
+        while done < len(self.with_inner):  # inner graphs may hold scans of their own
+            node = self.with_inner[done]
+            done += 1
+            self.lines += ["", f"{_node_label(node.outputs[0])} [id {self.id_of(node)}]"]
+            for out in node.op.inner.outputs:
+                self.walk(out, depth, stop_on_name, indent=" >")
+
+    def walk(self, root: Variable, depth: int, stop_on_name: bool, indent: str = "") -> None:
         # An explicit stack, not recursion: graphs thousands of nodes deep must print.
-        stack = [(root, "", "", 0)]
+        stack = [(root, indent, indent, 0)]
         while stack:
             var, prefix, child_prefix, level = stack.pop()
             key = var.owner if var.owner is not None else var
             seen = key in self.done
+            if not seen and hasattr(getattr(var.owner, "op", None), "inner"):
+                self.with_inner.append(var.owner)
             self.lines.append(prefix + self.line(var, key))
             stop = stop_on_name and level > 0 and var.name is not None
             if var.owner is None or seen or stop or 0 <= depth <= level + 1:

@@ -15,7 +15,7 @@ from ..basic import Constant, Variable
 from ..convert import as_tensor_variable, constant
 from ..fg import FunctionGraph
 from ..op import located_error
-from ..ops.shape import _int_scalar
+from ..ops.shape import _int_scalar, static_value
 from ..shared import SharedVariable
 from ..type import TensorType
 from ..walk import graph_inputs
@@ -130,6 +130,7 @@ def _scan(
         truncate_gradient=int(truncate_gradient),
     )
     steps = constant(-1, dtype="int64") if n_steps is None else _int_scalar(n_steps)
+    _check_lengths(seqs, infos, static_value(steps))
     outer = [s for s, _ in seqs] + [init for init, _ in infos if init is not None]
     node_outs = Scan(inner, info)(steps, *outer, *nonseqs, *implicit)
     node_outs = node_outs if isinstance(node_outs, list) else [node_outs]
@@ -139,6 +140,34 @@ def _scan(
     if len(results) == 1 and not return_list:
         return results[0], new_updates
     return results, new_updates
+
+
+def _check_lengths(seqs, infos, n_steps) -> None:
+    """Taps that cannot fit, found while building when the lengths are static."""
+    for seq, taps in seqs:
+        length, span = seq.type.shape[0], max(taps) - min(taps)
+        if not isinstance(length, int):
+            continue
+        if length < span:
+            raise RuleError(
+                codes.SHAPE,
+                f"sequence {seq.type.short()} is shorter than its taps "
+                f"{taps} reach ({span + 1} items for one step)",
+            )
+        if n_steps is not None and n_steps >= 0 and length - span < n_steps:
+            raise RuleError(
+                codes.SHAPE,
+                f"n_steps={n_steps} but sequence {seq.type.short()} "
+                f"with taps {taps} allows {length - span} steps",
+            )
+    for init, taps in infos:
+        rows = init.type.shape[0] if init is not None and taps != (-1,) else None
+        if isinstance(rows, int) and rows < max(-k for k in taps):
+            raise RuleError(
+                codes.SHAPE,
+                f"an initial state for taps {taps} needs "
+                f"{max(-k for k in taps)} rows, got {init.type.short()}",
+            )
 
 
 def _last_or(history, start):
