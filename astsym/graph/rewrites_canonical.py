@@ -60,7 +60,8 @@ def fold_constants(node):
         return None
     if getattr(node.op, "stateful", False):
         return None
-    values = node.op.perform(node, [i.data for i in node.inputs])
+    with np.errstate(all="ignore"):
+        values = node.op.perform(node, [i.data for i in node.inputs])
     if any(np.size(v) > _FOLD_LIMIT for v in values):
         return None
     return [Constant(o.type, v) for o, v in zip(node.outputs, values)]

@@ -55,6 +55,7 @@ class TensorType(Type):
         if shape is None:
             shape = tuple(1 if b else None for b in (broadcastable or ()))
         self.dtype = as_dtype(dtype)
+        self.numpy_dtype = np.dtype(self.dtype)
         self.shape: Shape = tuple(_check_dim(d) for d in shape)
         self.name = name
         self.sparse_grad = sparse_grad
