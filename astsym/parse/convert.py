@@ -1,0 +1,337 @@
+"""Control-flow conversion: rewrite a function's ``if``/``for``/``while`` into calls that
+decide while tracing whether they are Python control flow or graph nodes (AutoGraph's
+approach). Each statement becomes functions of its state (the names its blocks assign) and
+a call into ``astsym.parse.operators``:
+
+    if c:                        def __if_true_1(y):
+        y = a                        y = a
+    else:              ->            return (y,)
+        y = b                    def __if_false_1(y): ...
+                                 (y,) = __ag.if_stmt(c, __if_true_1, __if_false_1,
+                                                     ("y",), __ag.read(locals(), ("y",)), __site[0])
+
+Original expressions are reused unchanged, so a source map from the converted code back to
+the user's file needs only their positions (see ``sourcemap.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .scope import assigned_names as _assigned
+from .scope import ends_with_return, find
+
+
+def assigned_names(block) -> list[str]:
+    """The state of a converted block: the names it assigns, less the generated functions."""
+    return [n for n in _assigned(block) if not n.startswith(_GENERATED_DEFS)]
+
+
+AG, SITES, OUTER = "__ag", "__site", "__outer"
+_GENERATED_DEFS = ("__if_true_", "__if_false_", "__for_body_", "__while_cond_", "__while_body_")
+_UNSUPPORTED_IN_LOOP = (cst.Return, cst.Yield, cst.Try, cst.Continue, cst.Raise)
+
+
+@dataclass
+class Site:
+    """A converted (or guarded) statement of the user's source."""
+
+    kind: str  # "if" | "for" | "while" | "call"
+    line: int
+    col: int
+    note: str = ""
+
+
+@dataclass
+class Conversion:
+    code: str  # the converted function's source
+    sites: list[Site] = field(default_factory=list)
+    shared_candidates: list[str] = field(default_factory=list)
+
+
+def convert_function(source: str) -> Conversion:
+    """Convert the (dedented) source of one function definition."""
+    module = cst.parse_module(source)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    converter = _Converter(positions)
+    out = wrapper.module.visit(converter)
+    fdef = next(s for s in out.body if isinstance(s, cst.FunctionDef))
+    return Conversion(
+        out.with_changes(body=[fdef]).code, converter.sites, converter.shared_candidates
+    )
+
+
+class _Converter(cst.CSTTransformer):
+    def __init__(self, positions) -> None:
+        self.positions = positions
+        self.sites: list[Site] = []
+        self.shared_candidates: list[str] = []
+        self.depth = 0
+        self.counter = 0
+        self.elifs: dict[int, list] = {}  # an elif's converted statements, by its node's id
+        self.elif_ids: set[int] = set()
+
+    # -- helpers -------------------------------------------------------------------------
+    def _site(self, node, kind: str, note: str = "") -> cst.BaseExpression:
+        pos = self.positions.get(node)
+        line, col = (pos.start.line, pos.start.column + 1) if pos is not None else (0, 0)
+        self.sites.append(Site(kind, line, col, note))
+        return _expr(f"{SITES}[{len(self.sites) - 1}]")
+
+    def _name(self, prefix: str) -> str:
+        self.counter += 1
+        return f"__{prefix}_{self.counter}"
+
+    # -- the function itself -------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.depth += 1
+        return self.depth == 1  # nested defs are converted when they are called
+
+    def leave_FunctionDef(self, original, updated: cst.FunctionDef):
+        self.depth -= 1
+        if self.depth:
+            return updated
+        params = [p.name.value for p in _all_params(updated.params)]
+        names = [n for n in assigned_names(original.body.body) if n not in params]
+        self.shared_candidates = names
+        prologue = [_stmt(f"{n} = {AG}.outer({OUTER}, globals(), {n!r})") for n in names]
+        body = [s.visit(_RecordReturns(names)) for s in updated.body.body]
+        if not ends_with_return(body):
+            body.append(_stmt(f"return {AG}.ret(None, {AG}.read(locals(), {tuple(names)!r}))"))
+        return updated.with_changes(
+            decorators=[], body=updated.body.with_changes(body=prologue + body)
+        )
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        if _is_name(updated.func, "range"):
+            return updated.with_changes(func=_expr(f"{AG}.range_"))
+        if isinstance(updated.func, cst.Name) and updated.func.value.startswith("__"):
+            return updated
+        call = _expr(f"{AG}.call")
+        return cst.Call(func=call, args=[cst.Arg(updated.func), *updated.args])
+
+    # -- if ------------------------------------------------------------------------------
+    def leave_If(self, original: cst.If, updated: cst.If):
+        stmts = self._convert_if(original, updated)
+        if isinstance(stmts, cst.If):
+            return stmts
+        if id(original) in self.elif_ids:  # an elif stands where one node must: its parent
+            self.elifs[id(updated)] = stmts  # if takes the converted statements
+            return updated
+        return cst.FlattenSentinel(stmts)
+
+    def visit_If(self, node: cst.If) -> None:
+        if isinstance(node.orelse, cst.If):
+            self.elif_ids.add(id(node.orelse))
+
+    def _else_block(self, updated: cst.If) -> list:
+        orelse = updated.orelse
+        if orelse is None:
+            return []
+        if isinstance(orelse, cst.If):
+            return self.elifs.pop(id(orelse), None) or [orelse]
+        return list(orelse.body.body)
+
+    def _convert_if(self, original: cst.If, updated: cst.If):
+        blocks = [list(updated.body.body), self._else_block(updated)]
+        forms = (cst.Break, cst.Continue, cst.Yield, cst.Global, cst.Nonlocal)
+        if find(blocks[0] + blocks[1], forms):
+            return self._guard_if(original, updated, "break/continue/yield inside it")
+        both_return = ends_with_return(blocks[0]) and ends_with_return(blocks[1])
+        if not both_return and find(blocks[0] + blocks[1], (cst.Return,)):
+            return self._guard_if(original, updated, "a return in only one branch")
+        result = self._name("ret") if both_return else None
+        if result:
+            blocks = [_return_to_assign(b, result) for b in blocks]
+        state = assigned_names(blocks[0] + blocks[1])
+        true_fn, false_fn = self._name("if_true"), self._name("if_false")
+        defs = [_def(true_fn, state, blocks[0]), _def(false_fn, state, blocks[1])]
+        call = _call(
+            "if_stmt",
+            [
+                updated.test,
+                _expr(true_fn),
+                _expr(false_fn),
+                _names(state),
+                _read(state),
+                self._site(original, "if"),
+            ],
+        )
+        stmts = defs + [_assign(state, call)]
+        if result:
+            stmts.append(_stmt(f"return {result}"))
+        return stmts
+
+    def _guard_if(self, original, updated, why: str) -> cst.If:
+        test = _call("python_cond", [updated.test, self._site(original, "if", why)])
+        return updated.with_changes(test=test)
+
+    # -- for -----------------------------------------------------------------------------
+    def leave_For(self, original: cst.For, updated: cst.For):
+        body = list(updated.body.body)
+        if updated.orelse is not None or find(body, _UNSUPPORTED_IN_LOOP):
+            return self._guard_loop(original, updated, "return/continue/try/else in the loop")
+        body, brk = self._break_flag(body)
+        if brk is False:
+            return self._guard_loop(original, updated, "a break that is not the last `if c: break`")
+        item = self._name("item")
+        body = [
+            cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(updated.target)], _expr(item))])
+        ] + body
+        state = assigned_names(body)
+        fn = self._name("for_body")
+        call = _call(
+            "for_stmt",
+            [
+                updated.iter,
+                _expr(fn),
+                _names(state),
+                _read(state),
+                _expr(repr(brk)),
+                self._site(original, "for"),
+            ],
+        )
+        return cst.FlattenSentinel(
+            [_def(fn, [item, *state], body, returns=state), _assign(state, call)]
+        )
+
+    def _guard_loop(self, original, updated, why: str):
+        guarded = _call("python_iter", [updated.iter, self._site(original, "for", why)])
+        return updated.with_changes(iter=guarded)
+
+    # -- while ---------------------------------------------------------------------------
+    def leave_While(self, original: cst.While, updated: cst.While):
+        body = list(updated.body.body)
+        if updated.orelse is not None or find(body, _UNSUPPORTED_IN_LOOP):
+            return self._guard_while(original, updated, "return/continue/try/else in the loop")
+        body, brk = self._break_flag(body)
+        if brk is False:
+            return self._guard_while(
+                original, updated, "a break that is not the last `if c: break`"
+            )
+        state = assigned_names(body)
+        cond_fn, body_fn = self._name("while_cond"), self._name("while_body")
+        cond_def = _def(
+            cond_fn, state, [cst.SimpleStatementLine([cst.Return(updated.test)])], returns=None
+        )
+        call = _call(
+            "while_stmt",
+            [
+                _expr(cond_fn),
+                _expr(body_fn),
+                _names(state),
+                _read(state),
+                _expr(repr(brk)),
+                self._site(original, "while"),
+            ],
+        )
+        return cst.FlattenSentinel([cond_def, _def(body_fn, state, body), _assign(state, call)])
+
+    def _guard_while(self, original, updated, why: str):
+        return updated.with_changes(
+            test=_call("python_cond", [updated.test, self._site(original, "while", why)])
+        )
+
+    def _break_flag(self, body: list):
+        """A last statement ``if c: break`` becomes ``__brk = c`` (the loop's until)."""
+        if not find(body, (cst.Break,), loops_are_scopes=True):
+            return body, None
+        last = body[-1] if body else None
+        simple = (
+            isinstance(last, cst.If)
+            and last.orelse is None
+            and len(last.body.body) == 1
+            and isinstance(last.body.body[0], cst.SimpleStatementLine)
+            and isinstance(last.body.body[0].body[0], cst.Break)
+        )
+        if not simple or find(body[:-1], (cst.Break,), loops_are_scopes=True):
+            return body, False
+        flag = self._name("brk")
+        test = last.test
+        if isinstance(test, cst.Call) and _is_helper(test.func, "python_cond"):
+            test = test.args[0].value  # the guard leave_If put on it: the loop handles it
+        assign = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(flag))], test)])
+        return body[:-1] + [assign], flag
+
+
+# -- building pieces of code -----------------------------------------------------------------
+def _expr(text: str) -> cst.BaseExpression:
+    return cst.parse_expression(text)
+
+
+def _stmt(text: str) -> cst.BaseStatement:
+    return cst.parse_statement(text)
+
+
+def _is_helper(node, name: str) -> bool:
+    return isinstance(node, cst.Attribute) and _is_name(node.value, AG) and node.attr.value == name
+
+
+def _is_name(node, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def _call(helper: str, args: list) -> cst.Call:
+    return cst.Call(func=_expr(f"{AG}.{helper}"), args=[cst.Arg(a) for a in args])
+
+
+def _names(state: list[str]) -> cst.BaseExpression:
+    return _expr(repr(tuple(state)))
+
+
+def _read(state: list[str]) -> cst.BaseExpression:
+    return _expr(f"{AG}.read(locals(), {tuple(state)!r})")
+
+
+def _assign(state: list[str], call: cst.Call) -> cst.BaseStatement:
+    if not state:
+        return cst.SimpleStatementLine([cst.Expr(call)])
+    target = cst.Tuple([cst.Element(cst.Name(n)) for n in state])
+    return cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], call)])
+
+
+def _def(name: str, params: list[str], body: list, returns: list[str] | None = ()):
+    """``def name(params): body; return (returns...)`` (returns defaults to params)."""
+    returns = params if returns == () else returns
+    stmts = list(body) or [cst.SimpleStatementLine([cst.Pass()])]
+    if returns is not None:
+        stmts.append(_stmt(f"return ({''.join(n + ', ' for n in returns)})"))
+    header = cst.parse_statement(f"def {name}({', '.join(params)}):\n    pass\n")
+    return header.with_changes(body=cst.IndentedBlock(body=stmts))
+
+
+def _return_to_assign(block, result: str) -> list:
+    last = block[-1]
+    value = last.body[-1].value or cst.Name("None")
+    assign = cst.Assign([cst.AssignTarget(cst.Name(result))], value)
+    return list(block[:-1]) + [last.with_changes(body=[*last.body[:-1], assign])]
+
+
+class _RecordReturns(cst.CSTTransformer):
+    """``return x`` in the function (not in nested defs) -> ``return __ag.ret(x, <state>)``:
+    the values the shared variables end with become their updates."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def visit_FunctionDef(self, node) -> bool:
+        return False
+
+    def visit_Lambda(self, node) -> bool:
+        return False
+
+    def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
+        value = updated.value or cst.Name("None")
+        return updated.with_changes(value=_call("ret", [value, _read(self.names)]))
+
+
+def _all_params(params: cst.Parameters) -> list[cst.Param]:
+    out = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            out.append(star)
+    return out
