@@ -41,6 +41,11 @@ class FrameRef:
         return (SourceSpan, (span.file, span.line, span.col, span.end_line, span.end_col))
 
 
+#: Generated code registered by the frontend: its file name -> a function mapping a span in
+#: the generated code to the span of the user's original source.
+SOURCE_MAPS: dict[str, Callable[[SourceSpan], SourceSpan]] = {}
+
+
 def resolve_span(span) -> SourceSpan | None:
     """A ``SourceSpan`` from what ``capture_span`` returned."""
     return span.resolve() if isinstance(span, FrameRef) else span
@@ -91,13 +96,15 @@ def code_span(code, lasti: int, line: int) -> SourceSpan:
         found = next(itertools.islice(positions(), lasti // 2, None), None)
         if found is not None and found[0] is not None:
             line, end_line, col, end_col = found
-    return SourceSpan(
+    span = SourceSpan(
         code.co_filename,
         line,
         (col or 0) + 1,
         end_line,
         None if end_col is None else end_col + 1,
     )
+    mapper = SOURCE_MAPS.get(code.co_filename)
+    return mapper(span) if mapper is not None else span
 
 
 @contextlib.contextmanager

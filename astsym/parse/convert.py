@@ -39,10 +39,11 @@ _UNSUPPORTED_IN_LOOP = (cst.Return, cst.Yield, cst.Try, cst.Continue, cst.Raise)
 class Site:
     """A converted (or guarded) statement of the user's source."""
 
-    kind: str  # "if" | "for" | "while" | "call"
+    kind: str  # "if" | "for" | "while"
     line: int
     col: int
-    note: str = ""
+    note: str = ""  # why it was left as Python (a guard), or ""
+    index: int = 0
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Conversion:
     code: str  # the converted function's source
     sites: list[Site] = field(default_factory=list)
     shared_candidates: list[str] = field(default_factory=list)
+    anchors: list[tuple] = field(default_factory=list)  # see _shared_names
 
 
 def convert_function(source: str) -> Conversion:
@@ -60,9 +62,25 @@ def convert_function(source: str) -> Conversion:
     converter = _Converter(positions)
     out = wrapper.module.visit(converter)
     fdef = next(s for s in out.body if isinstance(s, cst.FunctionDef))
-    return Conversion(
-        out.with_changes(body=[fdef]).code, converter.sites, converter.shared_candidates
-    )
+    final = out.with_changes(body=[fdef], header=[], footer=[])
+    anchors = _shared_names(positions, final, converter)
+    return Conversion(final.code, converter.sites, converter.shared_candidates, anchors)
+
+
+def _shared_names(original_positions, module: cst.Module, converter) -> list[tuple]:
+    """(generated line, col, original line, col) of every name the conversion kept as it
+    was, and of each converted statement's call: the anchors of the source map back to the
+    user's code."""
+    produced = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    anchors = []
+    for ref, site in zip(converter.site_refs, converter.sites):
+        if ref in produced:
+            anchors.append((produced[ref].start.line, 1, site.line, site.col))
+    for node, pos in produced.items():
+        if isinstance(node, cst.Name) and node in original_positions:
+            orig = original_positions[node].start
+            anchors.append((pos.start.line, pos.start.column + 1, orig.line, orig.column + 1))
+    return sorted(anchors)
 
 
 class _Converter(cst.CSTTransformer):
@@ -74,13 +92,16 @@ class _Converter(cst.CSTTransformer):
         self.counter = 0
         self.elifs: dict[int, list] = {}  # an elif's converted statements, by its node's id
         self.elif_ids: set[int] = set()
+        self.site_refs: list = []  # the ``__site[i]`` expressions, to anchor their lines
 
     # -- helpers -------------------------------------------------------------------------
     def _site(self, node, kind: str, note: str = "") -> cst.BaseExpression:
         pos = self.positions.get(node)
         line, col = (pos.start.line, pos.start.column + 1) if pos is not None else (0, 0)
-        self.sites.append(Site(kind, line, col, note))
-        return _expr(f"{SITES}[{len(self.sites) - 1}]")
+        self.sites.append(Site(kind, line, col, note, len(self.sites)))
+        ref = _expr(f"{SITES}[{len(self.sites) - 1}]")
+        self.site_refs.append(ref)
+        return ref
 
     def _name(self, prefix: str) -> str:
         self.counter += 1

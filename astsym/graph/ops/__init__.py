@@ -13,6 +13,7 @@ from .broadcast import (
     shape_padright,
     unbroadcast,
 )
+from .check import CheckAndRaise, check
 from .create import (
     Alloc,
     ARange,

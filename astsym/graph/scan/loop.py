@@ -88,11 +88,11 @@ def _step_inputs(info, seqs, buffers, t) -> list:
     args = []
     for seq, taps in zip(seqs, info.seq_taps):
         base = t - min(taps)
-        args += [seq[base + k] for k in taps]
+        args += [seq[base + k, ...] for k in taps]  # 0-d arrays, not NumPy scalars
     for buf, taps in zip(buffers, info.out_taps):
         if taps:
             base = _init_len(taps) + t
-            args += [buf[base + k] for k in taps]
+            args += [buf[base + k, ...] for k in taps]
     return args
 
 
