@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 _CHOICES = {
     "floatX": ("float64", "float32", "float16"),
@@ -37,6 +38,8 @@ class Config:
         self.on_opt_error = flags.get("on_opt_error", "warn")
         self.cache_dir = flags.get("cache_dir", env.get("ASTSYM_CACHE_DIR", str(default_cache)))
         self.compute_test_value = flags.get("compute_test_value", "off")
+        # Theano's warn.* flags (warnings about old Theano bugs): settable, without effect
+        self.warn = SimpleNamespace(subtensor_merge_bug=False)
         unknown = sorted(set(flags) - set(self._values))
         if unknown:  # a typo such as floatx=float32 must not pass silently
             warnings.warn(f"ASTSYM_FLAGS: unknown setting {', '.join(unknown)}", stacklevel=2)

@@ -68,9 +68,11 @@ class IfElse(Op):
     def grad(self, node, output_grads):
         from .create import zeros_like
 
-        cond = node.inputs[0]
-        then_grads = [ifelse(cond, g, zeros_like(g)) for g in output_grads]
-        else_grads = [ifelse(cond, zeros_like(g), g) for g in output_grads]
+        cond, n = node.inputs[0], self.n_outs
+        then, other = node.inputs[1 : 1 + n], node.inputs[1 + n :]
+        # zeros of the untaken branch's own shape: the branches may differ in shape
+        then_grads = [ifelse(cond, g, zeros_like(t)) for g, t in zip(output_grads, then)]
+        else_grads = [ifelse(cond, zeros_like(e), g) for g, e in zip(output_grads, other)]
         return [None] + then_grads + else_grads
 
     def infer_shape(self, node, input_shapes):

@@ -19,6 +19,7 @@ from ..ops.shape import _int_scalar, static_value
 from ..shared import SharedVariable
 from ..type import TensorType
 from ..walk import graph_inputs
+from .loop import tap_span
 from .op import Scan, ScanInfo, check_taps
 
 
@@ -145,7 +146,7 @@ def _scan(
 def _check_lengths(seqs, infos, n_steps) -> None:
     """Taps that cannot fit, found while building when the lengths are static."""
     for seq, taps in seqs:
-        length, span = seq.type.shape[0], max(taps) - min(taps)
+        length, span = seq.type.shape[0], tap_span(taps)
         if not isinstance(length, int):
             continue
         if length < span:
@@ -321,9 +322,23 @@ def reduce(
         go_backwards=go_backwards,
         name=name,
     )
+    infos = _as_list(outputs_info)
     if isinstance(outs, list):
-        return [o[-1] for o in outs], updates
-    return outs[-1], updates
+        infos = infos or [None] * len(outs)
+        return [_reduced(o, info) for o, info in zip(outs, infos)], updates
+    return _reduced(outs, infos[0] if infos else None), updates
+
+
+def _reduced(history, info):
+    """The last value of an output, or its initial value when the scan made no step (the
+    last row of [initial state; history]: no ifelse, so the gradient needs no branch)."""
+    from ..ops import concatenate, expand_dims
+
+    init, taps = _output_info(info)
+    if init is None:
+        return history[-1]
+    first = expand_dims(init, 0) if taps == (-1,) else init[-1:]
+    return concatenate([first, history], axis=0)[-1]
 
 
 def foldl(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from astsym.typecheck.dtypes import is_continuous
 
-from ..ops import concatenate, expand_dims, inc_subtensor, minimum, shape_i, zeros_like
+from ..ops import concatenate, expand_dims, inc_subtensor, minimum, reshape, shape_i, zeros_like
+from ..ops.shape import shape_tuple
 from ..walk import clone_replace
+from .loop import tap_span
 
 
 def scan_grad(op, node, output_grads) -> list:
@@ -36,7 +38,7 @@ class _Plan:
 
     def __init__(self, info, inner, seqs, inits, nonseqs, outs, output_grads, start, span):
         self.info, self.inner, self.start, self.span = info, inner, start, span
-        self.seqs = [s[::-1] if info.go_backwards else s for s in seqs]
+        self.seqs = list(seqs)
         self.inits, self.nonseqs, self.outs = inits, nonseqs, outs
         self.float_outs = [i for i in range(info.n_outs) if is_continuous(outs[i].dtype)]
         self.grads = [_or_zeros(output_grads[i], outs[i]) for i in range(info.n_outs)]
@@ -55,9 +57,15 @@ class _Plan:
         """Rows offset + start ... offset + start + span, last first."""
         return array[offset + self.start : offset + self.start + self.span][::-1]
 
+    def _aligned(self, seq, taps, k):
+        """The items tap ``k`` reads, in the order of the forward steps."""
+        lo = min(min(taps), 0)
+        rows = seq[k - lo : k - lo + shape_i(seq, 0) - tap_span(taps)]
+        return rows[::-1] if self.info.go_backwards else rows
+
     def sequences(self) -> list:
         items = [
-            self._window(seq, k - min(taps))
+            self._window(self._aligned(seq, taps, k), 0)
             for seq, taps in zip(self.seqs, self.info.seq_taps)
             for k in taps
         ]
@@ -88,18 +96,32 @@ class _Plan:
             self._place_init(i, init, buf, carried)
             for i, init, buf in zip(self._recurrent(), self.inits, self.buffers)
         ]
-        ns_grads = [next(it).sum(axis=0) if is_continuous(v.dtype) else None for v in self.nonseqs]
+        ns_grads = [
+            self._rows(next(it), shape_tuple(v)).sum(axis=0) if is_continuous(v.dtype) else None
+            for v in self.nonseqs
+        ]
         return seq_grads + init_grads + ns_grads
 
     def _place_seq(self, j, it):
         seq, taps = self.seqs[j], self.info.seq_taps[j]
         if not is_continuous(seq.dtype):
             return None
-        total = zeros_like(seq)
+        total, lo = zeros_like(seq), min(min(taps), 0)
+        available = shape_i(seq, 0) - tap_span(taps)
         for k in taps:
-            offset = k - min(taps) + self.start
-            total = inc_subtensor(total[offset : offset + self.span], next(it)[::-1])
-        return total[::-1] if self.info.go_backwards else total
+            rows = self._rows(next(it), shape_tuple(seq)[1:])[::-1]  # forward step order
+            if self.info.go_backwards:  # step t read row available - 1 - t + k - lo
+                first = available - self.start - self.span + k - lo
+                total = inc_subtensor(total[first : first + self.span], rows[::-1])
+            else:
+                first = k - lo + self.start
+                total = inc_subtensor(total[first : first + self.span], rows)
+        return total
+
+    def _rows(self, history, dims):
+        """A plain output of the backward scan, shaped ``(span, *dims)``: after 0 steps the
+        scan cannot know the shape of the rows it never computed."""
+        return reshape(history, (self.span, *dims))
 
     def _place_init(self, i, init, buf, carried):
         taps = self.info.out_taps[i]

@@ -14,8 +14,6 @@ def run_scan(op, node, inputs) -> list:
     n_steps_given, rest = int(inputs[0]), list(inputs[1:])
     seqs, rest = rest[: info.n_seqs], rest[info.n_seqs :]
     inits, nonseqs = rest[: info.n_recurrent], rest[info.n_recurrent :]
-    if info.go_backwards:
-        seqs = [s[::-1] for s in seqs]
     n_steps = _count_steps(info, seqs, n_steps_given)
     buffers = _initial_buffers(info, inits, n_steps)
     program = op.program
@@ -48,7 +46,7 @@ def _init_len(taps) -> int:
 def _count_steps(info, seqs, given: int) -> int:
     available = []
     for seq, taps in zip(seqs, info.seq_taps):
-        span = max(taps) - min(taps)
+        span = tap_span(taps)
         available.append(len(seq) - span)
     if given < 0:
         if not available:
@@ -84,10 +82,22 @@ def _initial_buffers(info, inits, n_steps) -> list:
     return buffers
 
 
+def tap_span(taps) -> int:
+    """How many more items than steps a sequence needs: Theano counts tap 0 in always."""
+    return max(max(taps), 0) - min(min(taps), 0)
+
+
+def step_row(info, taps, length: int, t: int) -> int:
+    """The row of a sequence that tap 0 of step ``t`` reads (``go_backwards``: from the end,
+    each tap keeping the sequence's own direction, as Theano reads it)."""
+    first = -min(min(taps), 0)
+    return first + (length - tap_span(taps) - 1 - t if info.go_backwards else t)
+
+
 def _step_inputs(info, seqs, buffers, t) -> list:
     args = []
     for seq, taps in zip(seqs, info.seq_taps):
-        base = t - min(taps)
+        base = step_row(info, taps, len(seq), t)
         args += [seq[base + k, ...] for k in taps]  # 0-d arrays, not NumPy scalars
     for buf, taps in zip(buffers, info.out_taps):
         if taps:

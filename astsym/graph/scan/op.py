@@ -107,7 +107,7 @@ def _static_int(var):
 
 
 def check_taps(taps, what: str) -> tuple[int, ...]:
-    taps = tuple(int(t) for t in taps)
+    taps = tuple(int(t) for t in (taps if isinstance(taps, (list, tuple)) else [taps]))
     if not taps or len(set(taps)) != len(taps):
         raise RuleError(codes.BAD_ARGUMENT, f"{what}: taps {taps} must be distinct and not empty")
     return taps
