@@ -266,11 +266,6 @@ def test_accumulate_number_of_loops_during_a_scan():
     assert k.get_value() == 7
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not done: scan does not yet turn the default updates of random generators read "
-    "inside the step into per-step updates (Theano redraws at every step); see issue 4",
-)
 def test_binomial_noise_drawn_outside_the_step_is_redrawn_at_every_step():
     """Theano's page shows a different binomial ``d`` on every row: the step's graph reads
     ``d``'s generator, which scan advances once per step (and returns in ``updates``); the
@@ -586,11 +581,6 @@ def test_library_rnn_with_several_taps():
     assert_values(ys, want_y)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not done: scan does not yet turn the default updates of random generators read "
-    "inside the step into per-step updates (Theano redraws at every step); see issue 4",
-)
 def test_library_gibbs_sampling_with_shared_variables_and_random_streams():
     rng = np.random.default_rng(0)
     W_values = rng.uniform(-1, 1, (6, 4))

@@ -109,7 +109,9 @@ def _scan(
     outputs = [
         _check_output(i, o, init, taps) for i, (o, (init, taps)) in enumerate(zip(outputs, infos))
     ]
-    # a shared variable the step updates is one more recurrent output, starting at its value
+    # a shared variable the step updates is one more recurrent output, starting at its value;
+    # a random generator read in the step advances at every step (its default update)
+    updates = updates + _generator_updates(outputs + [e for _, e in updates], updates, cond)
     shared_vars = [s for s, _ in updates]
     shared_new = [_fit_shared(s, e) for s, e in updates]
     explicit = seq_args + out_args + shared_vars + nonseq_args
@@ -137,10 +139,29 @@ def _scan(
     node_outs = node_outs if isinstance(node_outs, list) else [node_outs]
     results = node_outs[: len(outputs)]
     histories = node_outs[len(outputs) :]
-    new_updates = {s: _last_or(h, s) for s, h in zip(shared_vars, histories)}
+    new_updates = {
+        s: h if not isinstance(s.type, TensorType) else _last_or(h, s)
+        for s, h in zip(shared_vars, histories)
+    }
     if len(results) == 1 and not return_list:
         return results[0], new_updates
     return results, new_updates
+
+
+def _generator_updates(exprs, updates, cond) -> list:
+    """(generator, next state) for each random generator the step draws from and does not
+    update itself: Theano draws anew at every step, so the state is carried through it."""
+    found = []
+    roots = exprs + ([cond] if cond is not None else [])
+    for var in graph_inputs(roots):
+        if (
+            isinstance(var, SharedVariable)
+            and var.default_update is not None
+            and not isinstance(var.type, TensorType)
+            and not any(var is s for s, _ in updates + found)
+        ):
+            found.append((var, var.default_update))
+    return found
 
 
 def _check_lengths(seqs, infos, n_steps) -> None:

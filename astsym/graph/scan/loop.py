@@ -30,6 +30,9 @@ def run_scan(op, node, inputs) -> list:
             break
     outs = []
     for i, buf in enumerate(buffers):
+        if isinstance(buf, _State):
+            outs.append(buf.value)
+            continue
         start = _init_len(info.out_taps[i])
         if buf is None:
             buf = empty_like_type(
@@ -68,6 +71,9 @@ def _initial_buffers(info, inits, n_steps) -> list:
             buffers.append(None)
             continue
         init = next(it)
+        if not isinstance(init, np.ndarray):  # a random generator: only its current state
+            buffers.append(_State(init))
+            continue
         k = _init_len(taps)
         stacked = init[None] if taps == (-1,) else init
         if len(stacked) < k:
@@ -100,14 +106,26 @@ def _step_inputs(info, seqs, buffers, t) -> list:
         base = step_row(info, taps, len(seq), t)
         args += [seq[base + k, ...] for k in taps]  # 0-d arrays, not NumPy scalars
     for buf, taps in zip(buffers, info.out_taps):
-        if taps:
+        if isinstance(buf, _State):
+            args.append(buf.value)
+        elif taps:
             base = _init_len(taps) + t
             args += [buf[base + k, ...] for k in taps]
     return args
 
 
+class _State:
+    """The carried value of a non-tensor state: not stacked, only the latest kept."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+
 def _store_outputs(op, info, buffers, values, t, n_steps) -> None:
     for i, (value, taps) in enumerate(zip(values, info.out_taps)):
+        if isinstance(buffers[i], _State):
+            buffers[i].value = value
+            continue
         if buffers[i] is None:
             buffers[i] = np.empty((n_steps,) + value.shape, dtype=value.dtype)
         buf, k = buffers[i], _init_len(taps)

@@ -71,8 +71,10 @@ class Scan(Op):
         length = _static_int(n_steps) if not info.has_until else None
         if length is not None and length < 0:
             length = None
-        out_types = [
+        out_types = [  # a non-tensor state (a random generator) is not stacked: its last value
             TensorType(v.dtype, shape=(length,) + tuple(v.type.shape))
+            if isinstance(v.type, TensorType)
+            else v.type
             for v in self.inner.outputs[: info.n_outs]
         ]
         return Apply(self, [n_steps, *outer], out_types)
