@@ -106,7 +106,7 @@ def located_error(name: str, err: RuleError) -> GraphTypeError:
 
     Rules shared with the linter may already name the op ("matmul: inner dims ...").
     """
-    named = err.message.startswith(f"{name}:")
+    named = not name or err.message.startswith(f"{name}:")
     message = err.message if named else f"{name}: {err.message}"
     return GraphTypeError(error(err.code, message, current_span(), err.notes))
 
@@ -120,7 +120,7 @@ def user_function(fn):
         try:
             return fn(*args, **kwargs)
         except RuleError as err:
-            raise located_error(fn.__name__, err) from None
+            raise located_error(getattr(fn, "error_label", fn.__name__), err) from None
 
     return wrapper
 

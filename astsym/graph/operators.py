@@ -137,6 +137,9 @@ class TensorOperators:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         return _ops().apply_numpy_ufunc(ufunc, method, inputs, kwargs)
 
+    def __array_function__(self, func, types, args, kwargs):
+        return _ops().apply_numpy_function(func, args, kwargs)
+
     # -- attributes ----------------------------------------------------------------------
     @property
     def shape(self):

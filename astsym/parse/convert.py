@@ -117,7 +117,11 @@ class _Converter(cst.CSTTransformer):
         if self.depth:
             return updated
         params = [p.name.value for p in _all_params(updated.params)]
-        names = [n for n in assigned_names(original.body.body) if n not in params]
+        names = [
+            n
+            for n in assigned_names(updated.body.body)
+            if n not in params and not n.startswith("__")
+        ]
         self.shared_candidates = names
         prologue = [_stmt(f"{n} = {AG}.outer({OUTER}, globals(), {n!r})") for n in names]
         body = [s.visit(_RecordReturns(names)) for s in updated.body.body]
@@ -134,6 +138,29 @@ class _Converter(cst.CSTTransformer):
             return updated
         call = _expr(f"{AG}.call")
         return cst.Call(func=call, args=[cst.Arg(updated.func), *updated.args])
+
+    def leave_IfExp(self, original: cst.IfExp, updated: cst.IfExp) -> cst.Call:
+        """``a if c else b`` -> ``__ag.if_exp(c, lambda: a, lambda: b, site)``."""
+        then = cst.Lambda(params=cst.Parameters(), body=updated.body)
+        other = cst.Lambda(params=cst.Parameters(), body=updated.orelse)
+        return _call("if_exp", [updated.test, then, other, self._site(original, "if")])
+
+    def leave_Expr(self, original: cst.Expr, updated: cst.Expr):
+        """``w.assign(e)`` -> ``w = __ag.assign(w, e)``: later reads of ``w`` see ``e``."""
+        call = updated.value
+        if not (isinstance(call, cst.Call) and _is_helper(call.func, "call") and call.args):
+            return updated
+        method = call.args[0].value
+        if not (
+            isinstance(method, cst.Attribute)
+            and method.attr.value == "assign"
+            and isinstance(method.value, cst.Name)
+            and len(call.args) == 2
+        ):
+            return updated
+        target = method.value
+        value = _call("assign", [target, call.args[1].value])
+        return cst.Assign([cst.AssignTarget(target)], value)
 
     # -- if ------------------------------------------------------------------------------
     def leave_If(self, original: cst.If, updated: cst.If):
@@ -347,6 +374,8 @@ class _RecordReturns(cst.CSTTransformer):
 
     def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
         value = updated.value or cst.Name("None")
+        if isinstance(value, cst.Tuple) and not value.lpar:  # return a, b: one argument
+            value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
         return updated.with_changes(value=_call("ret", [value, _read(self.names)]))
 
 

@@ -203,6 +203,26 @@ def _tensor_like(value) -> bool:
     return is_symbolic(value) or is_python_scalar(value) or hasattr(value, "__array__")
 
 
+def if_exp(cond, then_fn, else_fn, site):
+    """``a if c else b``: Python when ``c`` is; else a lazy ifelse (scalar) or a switch."""
+    if not is_symbolic(cond):
+        _note(site, "python")
+        return then_fn() if cond else else_fn()
+    (value,) = if_stmt(cond, lambda: (then_fn(),), lambda: (else_fn(),), ("value",), (), site)
+    return value
+
+
+def assign(target, value):
+    """``w.assign(e)`` in a @symbolic function: ``w`` is ``e`` from here on (an update when
+    ``w`` is a shared variable); on anything else, the object's own ``assign``."""
+    from astsym.graph.shared import SharedVariable
+
+    if isinstance(target, SharedVariable) or is_symbolic(target):
+        return as_tensor_variable(value)
+    target.assign(value)
+    return target
+
+
 # -- for -------------------------------------------------------------------------------------
 def for_stmt(iterable, body_fn, names, init, brk, site):
     if isinstance(iterable, SymbolicRange):

@@ -59,7 +59,7 @@ from .nnet import (
     sigmoid_binary_crossentropy,
     softmax,
 )
-from .numpy_bridge import apply_numpy_ufunc
+from .numpy_bridge import apply_numpy_function, apply_numpy_ufunc
 from .reduce import (
     REDUCTIONS,
     ArgReduce,
