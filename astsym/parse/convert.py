@@ -68,18 +68,18 @@ def convert_function(source: str) -> Conversion:
 
 
 def _shared_names(original_positions, module: cst.Module, converter) -> list[tuple]:
-    """(generated line, col, original line, col) of every name the conversion kept as it
-    was, and of each converted statement's call: the anchors of the source map back to the
-    user's code."""
+    """(generated line, col, original line, col) of every node the conversion carried over
+    from the user's code, and of each converted statement's call: the anchors of the source
+    map back to the user's code."""
     produced = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     anchors = []
     for ref, site in zip(converter.site_refs, converter.sites):
         if ref in produced:
             anchors.append((produced[ref].start.line, 1, site.line, site.col))
-    for node, pos in produced.items():
-        if isinstance(node, cst.Name) and node in original_positions:
-            orig = original_positions[node].start
-            anchors.append((pos.start.line, pos.start.column + 1, orig.line, orig.column + 1))
+    for node, line, col in converter.origins.values():
+        pos = produced.get(node)
+        if pos is not None:
+            anchors.append((pos.start.line, pos.start.column + 1, line, col))
     return sorted(anchors)
 
 
@@ -93,6 +93,18 @@ class _Converter(cst.CSTTransformer):
         self.elifs: dict[int, list] = {}  # an elif's converted statements, by its node's id
         self.elif_ids: set[int] = set()
         self.site_refs: list = []  # the ``__site[i]`` expressions, to anchor their lines
+        self.origins: dict[int, tuple] = {}  # id(converted node) -> (node, line, col)
+
+    def on_leave(self, original_node, updated_node):
+        result = super().on_leave(original_node, updated_node)
+        pos = self.positions.get(original_node)
+        if pos is not None:
+            self.record(result, pos.start.line, pos.start.column + 1)
+        return result
+
+    def record(self, node, line: int, col: int) -> None:
+        if isinstance(node, cst.CSTNode):
+            self.origins[id(node)] = (node, line, col)
 
     # -- helpers -------------------------------------------------------------------------
     def _site(self, node, kind: str, note: str = "") -> cst.BaseExpression:
@@ -124,7 +136,7 @@ class _Converter(cst.CSTTransformer):
         ]
         self.shared_candidates = names
         prologue = [_stmt(f"{n} = {AG}.outer({OUTER}, globals(), {n!r})") for n in names]
-        body = [s.visit(_RecordReturns(names)) for s in updated.body.body]
+        body = [s.visit(_RecordReturns(names, self)) for s in updated.body.body]
         if not ends_with_return(body):
             body.append(_stmt(f"return {AG}.ret(None, {AG}.read(locals(), {tuple(names)!r}))"))
         return updated.with_changes(
@@ -363,8 +375,15 @@ class _RecordReturns(cst.CSTTransformer):
     """``return x`` in the function (not in nested defs) -> ``return __ag.ret(x, <state>)``:
     the values the shared variables end with become their updates."""
 
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
+    def __init__(self, names: list[str], converter) -> None:
+        self.names, self.converter = names, converter
+
+    def on_leave(self, original_node, updated_node):
+        result = super().on_leave(original_node, updated_node)
+        origin = self.converter.origins.get(id(original_node))
+        if origin is not None:  # this pass rebuilds nodes: keep the source map
+            self.converter.record(result, origin[1], origin[2])
+        return result
 
     def visit_FunctionDef(self, node) -> bool:
         return False
