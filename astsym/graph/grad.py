@@ -111,9 +111,12 @@ def _stabilized(cost: Variable, keep: list) -> Variable:
     from .rewrite import GROUPS, rewrite
     from .walk import clone_graph
 
+    rules = GROUPS["stabilize"]
+    if not any(rules.candidates(node.op) for node in toposort([cost], blockers=keep)):
+        return cost  # nothing a rule could match: no copy needed
     _, (copy,), _ = clone_graph(keep, [cost], copy_inputs=False)
     fg = FunctionGraph(keep, [copy], clone=False)
-    rewrite(fg, GROUPS["stabilize"])
+    rewrite(fg, rules)
     return fg.outputs[0]
 
 
