@@ -232,12 +232,9 @@ class _Converter(cst.CSTTransformer):
 
     # -- for -----------------------------------------------------------------------------
     def leave_For(self, original: cst.For, updated: cst.For):
-        body = list(updated.body.body)
-        if updated.orelse is not None or find(body, _UNSUPPORTED_IN_LOOP):
-            return self._guard_loop(original, updated, "return/continue/try/else in the loop")
-        body, brk = self._break_flag(body)
-        if brk is False:
-            return self._guard_loop(original, updated, "a break that is not the last `if c: break`")
+        body, brk, why = self._loop_body(updated)
+        if why:
+            return self._guard_loop(original, updated, why)
         item = self._name("item")
         body = [
             cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(updated.target)], _expr(item))])
@@ -265,14 +262,9 @@ class _Converter(cst.CSTTransformer):
 
     # -- while ---------------------------------------------------------------------------
     def leave_While(self, original: cst.While, updated: cst.While):
-        body = list(updated.body.body)
-        if updated.orelse is not None or find(body, _UNSUPPORTED_IN_LOOP):
-            return self._guard_while(original, updated, "return/continue/try/else in the loop")
-        body, brk = self._break_flag(body)
-        if brk is False:
-            return self._guard_while(
-                original, updated, "a break that is not the last `if c: break`"
-            )
+        body, brk, why = self._loop_body(updated)
+        if why:
+            return self._guard_while(original, updated, why)
         state = assigned_names(body)
         cond_fn, body_fn = self._name("while_cond"), self._name("while_body")
         cond_def = _def(
@@ -295,6 +287,16 @@ class _Converter(cst.CSTTransformer):
         return updated.with_changes(
             test=_call("python_cond", [updated.test, self._site(original, "while", why)])
         )
+
+    def _loop_body(self, updated):
+        """(body, break flag, None) for a loop that converts; (None, None, why) otherwise."""
+        body = list(updated.body.body)
+        if updated.orelse is not None or find(body, _UNSUPPORTED_IN_LOOP):
+            return None, None, "return/continue/try/else in the loop"
+        body, brk = self._break_flag(body)
+        if brk is False:
+            return None, None, "a break that is not the last `if c: break`"
+        return body, brk, None
 
     def _break_flag(self, body: list):
         """A last statement ``if c: break`` becomes ``__brk = c`` (the loop's until)."""
