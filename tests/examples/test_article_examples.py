@@ -265,6 +265,6 @@ def test_run_all_examples():
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "11 examples, 11 ok, 0 failed" in proc.stdout
+    assert "14 examples, 14 ok, 0 failed" in proc.stdout
     assert "net_input: 6.500000" in proc.stdout
     assert "[    2    30   400  6000 50000]" in proc.stdout
