@@ -128,7 +128,10 @@ class TensorType(Type):
         raise RuleError(
             codes.INPUT_DOWNCAST,
             f"an array of {array.dtype} would lose precision as {self.dtype}",
-            (f"cast it first (x.astype('{self.dtype}')) or pass allow_downcast=True",),
+            (
+                f"cast it first (x.astype('{self.dtype}')) or pass allow_input_downcast=True "
+                "(function or @symbolic)",
+            ),
         )
 
     def _filter_python(self, value, allow_downcast) -> np.ndarray:
@@ -155,7 +158,7 @@ class TensorType(Type):
             raise RuleError(
                 codes.INPUT_DOWNCAST,
                 f"{_brief(value)} does not convert exactly to {self.dtype}",
-                ("pass allow_downcast=True to round it",),
+                ("pass allow_input_downcast=True (function or @symbolic) to round it",),
             )
         return converted
 

@@ -136,7 +136,10 @@ class _Converter(cst.CSTTransformer):
         ]
         self.shared_candidates = names
         prologue = [_stmt(f"{n} = {AG}.outer({OUTER}, globals(), {n!r})") for n in names]
-        body = [s.visit(_RecordReturns(names, self)) for s in updated.body.body]
+        # ``global w`` / ``nonlocal w``: w starts at the outer value like any rebound name,
+        # and its final value becomes an update (the outer binding itself never changes)
+        kept = [s for s in updated.body.body if not _is_declaration(s)]
+        body = [s.visit(_RecordReturns(names, self)) for s in kept]
         if not ends_with_return(body):
             body.append(_stmt(f"return {AG}.ret(None, {AG}.read(locals(), {tuple(names)!r}))"))
         return updated.with_changes(
@@ -150,6 +153,17 @@ class _Converter(cst.CSTTransformer):
             return updated
         call = _expr(f"{AG}.call")
         return cst.Call(func=call, args=[cst.Arg(updated.func), *updated.args])
+
+    def leave_Comparison(self, original: cst.Comparison, updated: cst.Comparison):
+        """``a == b`` / ``a != b`` -> ``__ag.eq(a, b)`` / ``__ag.ne(a, b)``: elementwise on
+        symbolic values, so ``if x == 0`` is a symbolic condition (not Theano's identity)."""
+        if len(updated.comparisons) != 1:
+            return updated
+        target = updated.comparisons[0]
+        helper = {cst.Equal: "eq", cst.NotEqual: "ne"}.get(type(target.operator))
+        if helper is None:
+            return updated
+        return _call(helper, [updated.left, target.comparator])
 
     def leave_IfExp(self, original: cst.IfExp, updated: cst.IfExp) -> cst.Call:
         """``a if c else b`` -> ``__ag.if_exp(c, lambda: a, lambda: b, site)``."""
@@ -327,6 +341,12 @@ def _expr(text: str) -> cst.BaseExpression:
 
 def _stmt(text: str) -> cst.BaseStatement:
     return cst.parse_statement(text)
+
+
+def _is_declaration(stmt) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Global, cst.Nonlocal)) for s in stmt.body
+    )
 
 
 def _is_helper(node, name: str) -> bool:

@@ -80,8 +80,10 @@ def _closure_values(fn) -> dict:
 
 
 def _compile(fn, conversion: Conversion, filename: str, loaded: Loaded):
+    free = [n for n in fn.__code__.co_freevars if n not in conversion.shared_candidates]
+    params = ", ".join([AG, SITES, OUTER, *free])
     factory_src = (
-        f"def __factory({AG}, {SITES}, {OUTER}):\n"
+        f"def __factory({params}):\n"
         + textwrap.indent(conversion.code, "    ")
         + f"\n    return {fn.__name__}\n"
     )
@@ -89,7 +91,8 @@ def _compile(fn, conversion: Conversion, filename: str, loaded: Loaded):
     exec(compile(factory_src, filename, "exec"), namespace)  # noqa: S102 - generated code
     factory = types.FunctionType(namespace["__factory"].__code__, fn.__globals__)
     sites = [_SiteRef(site, loaded) for site in conversion.sites]
-    converted = factory(operators, sites, _closure_values(fn))
+    closure = _closure_values(fn)  # free variables it only reads are the factory's params
+    converted = factory(operators, sites, closure, *[closure.get(n) for n in free])
     converted.__defaults__ = fn.__defaults__
     converted.__kwdefaults__ = fn.__kwdefaults__
     return converted

@@ -62,20 +62,48 @@ def _site_error(site, code: str, message: str, help_text: str = "") -> GraphType
     return GraphTypeError(error(code, message, span, (help_text,) if help_text else ()))
 
 
+class UndefinedNameError(GraphTypeError, NameError):
+    """A name used where it has no value (assigned in only one branch of a symbolic if)."""
+
+
 class Undefined:
     """The value of a name that is not assigned (yet, or on every path): using it is an
     error that says where and why."""
 
-    def __init__(self, name: str, reason: str = "is used before it is assigned") -> None:
-        self.name, self.reason = name, reason
+    def __init__(
+        self,
+        name: str,
+        reason: str = "is used before it is assigned",
+        span=None,
+        code: str = codes.ONE_BRANCH,
+    ) -> None:
+        self.name, self.reason, self.span, self.code = name, reason, span, code
 
     def _fail(self, *args, **kwargs):
-        raise NameError(f"{self.name!r} {self.reason}")
+        from astsym.graph.source import current_span
+
+        span = current_span() or self.span
+        raise UndefinedNameError(error(self.code, f"{self.name!r} {self.reason}", span))
 
     __getattr__ = _fail
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail
     __truediv__ = __rtruediv__ = __pow__ = __matmul__ = __getitem__ = __call__ = _fail
     __neg__ = __lt__ = __gt__ = __le__ = __ge__ = __bool__ = __iter__ = _fail
+
+
+def eq(a, b):
+    """``a == b`` in converted code: elementwise on symbolic values (NumPy's meaning), not
+    Theano's identity, so ``if x == 0`` is a symbolic condition."""
+    from astsym.graph.ops import equal
+
+    return equal(a, b) if is_symbolic(a) or is_symbolic(b) else a == b
+
+
+def ne(a, b):
+    """``a != b`` in converted code: elementwise on symbolic values."""
+    from astsym.graph.ops import not_equal
+
+    return not_equal(a, b) if is_symbolic(a) or is_symbolic(b) else a != b
 
 
 def is_symbolic(value) -> bool:
@@ -173,13 +201,8 @@ def _merge(names, then, other, join, site) -> tuple:
         if a is b:
             out.append(a)
         elif isinstance(a, Undefined) or isinstance(b, Undefined):
-            out.append(
-                Undefined(
-                    name,
-                    f"is assigned in only one branch of the symbolic `if` at "
-                    f"line {site.line} (AS208)",
-                )
-            )
+            reason = f"is assigned in only one branch of the symbolic `if` at line {site.line}"
+            out.append(Undefined(name, reason, getattr(site, "span", None)))
         elif _tensor_like(a) and _tensor_like(b):
             out.append(None)
             pairs.append((len(out) - 1, as_tensor_variable(a), as_tensor_variable(b)))
@@ -328,7 +351,7 @@ def _scan_while(cond_fn, body_fn, names, init, brk, site):
         moved = [_carried_value(names[i], new[i], prev[k], site) for k, i in enumerate(carried)]
         outs = list(ifelse(go, moved, list(prev))) if moved else []
         stop = ~go if brk is None else (~go) | as_tensor_variable(new[names.index(brk)])
-        return outs + [go], until(stop)
+        return outs + [stop], until(stop)
 
     outs, _ = scan(
         step,
@@ -338,6 +361,6 @@ def _scan_while(cond_fn, body_fn, names, init, brk, site):
         name=f"while@{site.line}",
     )
     final = _final_state(init, carried, outs[:-1], names)
-    finished = ~outs[-1][-1]
+    finished = outs[-1][-1]  # the last step stopped the loop (its condition or a break)
     message = f"the while loop at line {site.line} ran max_iters={limit} iterations"
     return tuple(check(v, finished, message) if i in carried else v for i, v in enumerate(final))

@@ -69,6 +69,7 @@ class SymbolicFunction:
         self.fn, self.mode, self.max_iters = fn, mode, max_iters
         self.allow_input_downcast = allow_input_downcast
         self.signature = inspect.signature(fn)
+        self.annotations = inspect.get_annotations(fn, eval_str=True)
         self._compiled: dict = {}
         self._last: Traced | None = None
 
@@ -88,7 +89,7 @@ class SymbolicFunction:
 
     def _kind(self, name: str, value):
         """('sym', dtype, ndim) for a symbolic parameter, ('static', value) otherwise."""
-        spec = self.fn.__annotations__.get(name)
+        spec = self.annotations.get(name)
         if isinstance(spec, (TensorSpec, DTypeSpec)):
             return ("sym", spec.dtype, _ndim(value, spec))
         if isinstance(value, np.ndarray | np.generic):
@@ -139,7 +140,7 @@ class SymbolicFunction:
         return self._last
 
     def _param_type(self, name, kind) -> TensorType:
-        spec = self.fn.__annotations__.get(name)
+        spec = self.annotations.get(name)
         if isinstance(spec, TensorSpec):
             return spec.to_type(kind[2])
         return TensorType(kind[1], shape=(None,) * kind[2])
@@ -172,7 +173,7 @@ class SymbolicFunction:
         """Trace with the annotations' types (nothing runs); the errors found, as diagnostics."""
         kinds = {}
         for name, _param in self.signature.parameters.items():
-            spec = self.fn.__annotations__.get(name)
+            spec = self.annotations.get(name)
             if not isinstance(spec, TensorSpec) or spec.has_ellipsis:
                 return []  # an unannotated parameter: only a call can tell its type
             kinds[name] = ("sym", spec.dtype, len(spec.dims))
@@ -234,6 +235,9 @@ def _closure(fn) -> dict:
 
 
 def _outputs(result) -> tuple[list, str]:
+    for value in result if isinstance(result, (tuple, list)) else [result]:
+        if isinstance(value, Undefined):
+            value._fail()  # returning a name assigned in only one branch
     if result is None:
         return [], "none"
     if isinstance(result, tuple):

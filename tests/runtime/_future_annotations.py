@@ -8,6 +8,6 @@ from astsym import f32, i64  # noqa: F401 - the string annotations name them
 
 # F821/UP037: "m" is a dim name, not a forward reference (unquoting it would break it)
 def count_up(n: i64[()], x: f32["m"]):  # noqa: F821, UP037
-    for i in range(n):
-        x = x + 1 + 0 * i
+    for _ in range(n):
+        x = x + 1
     return x

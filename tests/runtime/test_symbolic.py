@@ -361,13 +361,6 @@ def halve_until_small(x):
     return x, n
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=GraphRuntimeError,
-    reason="a symbolic while that leaves by its final `if c: break` raises the max_iters "
-    "error: _scan_while checks `finished = ~go` of the last step, but go is still True when "
-    "the break flag stopped the scan",
-)
 def test_if_break_at_the_end_of_a_symbolic_while():
     f = symbolic(halve_until_small)
     same(f(np.float64(3.0)), halve_until_small(np.float64(3.0)))  # the condition ends it
@@ -432,13 +425,6 @@ def calls_a_closure(x):
     return triple(x) + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NameError,
-    reason="a module-level helper that is a closure (made by a factory) raises NameError for "
-    "its free variable when called from a @symbolic function: converting it drops the "
-    "closure, the same bug as test_closure_variables_are_read",
-)
 def test_a_helper_that_is_a_closure_keeps_its_closure():
     x = np.array([1.0, 2.0])
     same(symbolic(calls_a_closure)(x), calls_a_closure(x))
@@ -465,13 +451,6 @@ def make_scaler(scale, shift):
     return scaler
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NameError,
-    reason="a closure variable that the function only reads (not assigned in it) raises "
-    "NameError while tracing: the converted code is compiled inside a factory whose only "
-    "closure is __outer, and only assigned names get the __ag.outer prologue",
-)
 def test_closure_variables_are_read():
     scaler = make_scaler(3.0, np.float64(1.5))
     x = np.array([1.0, -2.0])
@@ -489,13 +468,6 @@ def make_accumulator():
     return total, accumulate
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SyntaxError,
-    reason="a function with `nonlocal total` fails to load with SyntaxError 'name total is "
-    "assigned to before nonlocal declaration': the __ag.outer prologue is inserted above the "
-    "declaration (a closed-over shared variable can only be rebound through nonlocal)",
-)
 def test_a_closed_over_shared_variable_rebound_through_nonlocal_is_updated():
     total, accumulate = make_accumulator()
     f = symbolic(accumulate)
@@ -525,13 +497,6 @@ def test_unannotated_parameters_take_dtype_and_rank_of_the_call():
     assert len(f._compiled) == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="under `from __future__ import annotations` the annotations are strings, and "
-    "SymbolicFunction._kind reads fn.__annotations__ without evaluating them: `n: i64[()]` "
-    "becomes a static Python int (one compile per n) and `x: f32[m]` takes the data's dtype",
-)
 def test_string_annotations_are_evaluated():
     spec = importlib.util.spec_from_file_location(
         "_future_annotations", Path(HERE).with_name("_future_annotations.py")
@@ -660,12 +625,6 @@ def global_step(g):
     return w
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SyntaxError,
-    reason="a function with `global w` fails to load with SyntaxError 'name w is assigned to "
-    "before global declaration': the __ag.outer prologue is inserted above the declaration",
-)
 def test_a_global_declaration_of_a_shared_variable_is_allowed(fresh_shared):
     same(symbolic(global_step)(np.ones(3)), np.zeros(3))
     same(w.get_value(), np.zeros(3))
@@ -723,12 +682,6 @@ def test_float64_data_into_an_f32_parameter_is_refused_naming_it():
     assert "float64" in info.value.diagnostic.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the AS302 help for a @symbolic function says `pass allow_downcast=True` (the "
-    "name of In()'s option) instead of the decorator's `allow_input_downcast=True`",
-)
 def test_the_downcast_refusal_names_the_decorator_option():
     with pytest.raises(InputError) as info:
         symbolic(twice_f32)(np.array([1.0, 2.0]))
@@ -784,12 +737,6 @@ def test_a_variable_assigned_in_one_branch_and_used_after_is_an_error():
     assert f"line {line_of(one_branch_then_used, 'if x.sum() > 0')}" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the AS208 NameError names the line of the `if` but not the user's file: "
-    "Undefined raises a bare NameError, not a located diagnostic",
-)
 def test_the_one_branch_error_names_this_file():
     with pytest.raises(NameError) as info:
         symbolic(one_branch_then_used)(np.ones(2))
@@ -802,13 +749,6 @@ def one_branch_then_returned(x):
     return y
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="returning a variable assigned in one branch of a symbolic `if` raises "
-    "`TypeError: cannot make a tensor of Undefined <...object at 0x...>` from _outputs "
-    "instead of the AS208 error naming 'y' and 'only one branch'",
-)
 def test_returning_a_variable_assigned_in_one_branch_is_the_same_error():
     with pytest.raises(NameError, match="'y'.*only one branch"):
         symbolic(one_branch_then_returned)(np.ones(2))
@@ -881,14 +821,6 @@ def compare_equal(x):
     return y
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="`==` on a symbolic value is Python identity (Theano's Variable.__eq__), so "
-    "`if x == 0` is decided False while tracing and silently always takes the else branch; "
-    "it should compare elementwise (or raise); `while n != 1` likewise loops forever while "
-    "tracing",
-)
 def test_equality_in_a_condition_compares_values():
     f = symbolic(compare_equal)
     same(f(np.float64(0.0)), compare_equal(np.float64(0.0)))
