@@ -330,6 +330,8 @@ class _Converter(cst.CSTTransformer):
         test = last.test
         if isinstance(test, cst.Call) and _is_helper(test.func, "python_cond"):
             test = test.args[0].value  # the guard leave_If put on it: the loop handles it
+            guarded = self.sites[self.site_refs.index(last.test.args[1].value)]
+            guarded.kind, guarded.note = "break", ""
         assign = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(flag))], test)])
         return body[:-1] + [assign], flag
 

@@ -52,8 +52,12 @@ def tracing(state: TraceState):
 
 def _note(site, outcome: str) -> None:
     state = _TRACE.get()
-    if state is not None and site is not None:
-        state.outcomes.setdefault(site.index, outcome)
+    if state is not None and site is not None:  # keyed by place: helpers have sites too
+        state.outcomes.setdefault(site_key(site.span), outcome)
+
+
+def site_key(span) -> tuple:
+    return (span.file, span.line, span.col)
 
 
 def _site_error(site, code: str, message: str, help_text: str = "") -> GraphTypeError:

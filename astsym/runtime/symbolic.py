@@ -33,7 +33,7 @@ from astsym.graph.shared import SharedVariable
 from astsym.graph.type import TensorType
 from astsym.parse.annotations import DTypeSpec, TensorSpec
 from astsym.parse.loader import load
-from astsym.parse.operators import TraceState, Undefined, outer, tracing
+from astsym.parse.operators import TraceState, Undefined, outer, site_key, tracing
 from astsym.typecheck import AstsymError, Diagnostic, RuleError
 
 from .function import function
@@ -194,9 +194,13 @@ class SymbolicFunction:
         loaded = load(self.fn)
         outcomes = self._last.outcomes if self._last is not None else {}
         lines = []
-        for site in loaded.conversion.sites:
+        for site in sorted(loaded.conversion.sites, key=lambda s: (s.line, s.col)):
             line = site.line + loaded.first_line - 1
-            what = outcomes.get(site.index, "not reached by the last trace")
+            if site.kind == "break":
+                lines.append(f"line {line}: `if ...: break` -> the loop's until (it ends the loop)")
+                continue
+            span = loaded.site_span(site)
+            what = outcomes.get(site_key(span), "not reached by the last trace")
             why = _WHY.get(what, "")
             lines.append(
                 f"line {line}: `{site.kind}` -> {what}{why}"

@@ -889,13 +889,6 @@ def test_explain_lists_a_guarded_statement_with_its_reason():
     assert "left as Python: a return in only one branch" in f.explain()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="explain() lists the `if c: break` that became the loop's until flag as a "
-    "separate `if` 'not reached by the last trace (left as Python: break/continue/yield "
-    "inside it)': the converter records a site for it and then drops the statement",
-)
 def test_explain_of_a_loop_with_until_has_no_dead_if():
     sym_running_until(np.ones((2, 2)), 1.0)
     assert "not reached" not in sym_running_until.explain()
@@ -908,25 +901,12 @@ def helper_then_python_if(x, k):
     return y
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="explain() reports the caller's Python `if` as 'ifelse': outcomes are keyed by "
-    "site index alone, and the converted helper's site 0 (an ifelse) is recorded first under "
-    "the caller's site 0",
-)
 def test_explain_is_not_confused_by_a_converted_helper():
     f = symbolic(helper_then_python_if)
     same(f(np.ones(2), 1), helper_then_python_if(np.ones(2), 1))
     assert "`if` -> python" in f.explain()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="explain() lists an elif chain innermost first (sites are recorded as the "
-    "converter leaves each node), not in source order",
-)
 def test_explain_lists_statements_in_source_order():
     sym_elif_chain(np.ones(2))
     lines = [int(t.split(":")[0].split()[1]) for t in sym_elif_chain.explain().splitlines()]
