@@ -108,8 +108,12 @@ class _Converter(cst.CSTTransformer):
 
     # -- helpers -------------------------------------------------------------------------
     def _site(self, node, kind: str, note: str = "") -> cst.BaseExpression:
+        """A site at ``node`` (an original node, or one this conversion carried over)."""
         pos = self.positions.get(node)
-        line, col = (pos.start.line, pos.start.column + 1) if pos is not None else (0, 0)
+        if pos is not None:
+            line, col = pos.start.line, pos.start.column + 1
+        else:
+            line, col = self.origins.get(id(node), (None, 0, 0))[1:]
         self.sites.append(Site(kind, line, col, note, len(self.sites)))
         ref = _expr(f"{SITES}[{len(self.sites) - 1}]")
         self.site_refs.append(ref)
@@ -271,7 +275,8 @@ class _Converter(cst.CSTTransformer):
         )
 
     def _guard_loop(self, original, updated, why: str):
-        guarded = _call("python_iter", [updated.iter, self._site(original, "for", why)])
+        at = self.__dict__.pop("offender", original)
+        guarded = _call("python_iter", [updated.iter, self._site(at, "for", why)])
         return updated.with_changes(iter=guarded)
 
     # -- while ---------------------------------------------------------------------------
@@ -298,15 +303,23 @@ class _Converter(cst.CSTTransformer):
         return cst.FlattenSentinel([cond_def, _def(body_fn, state, body), _assign(state, call)])
 
     def _guard_while(self, original, updated, why: str):
+        at = self.__dict__.pop("offender", original)
         return updated.with_changes(
-            test=_call("python_cond", [updated.test, self._site(original, "while", why)])
+            test=_call("python_cond", [updated.test, self._site(at, "while", why)])
         )
 
     def _loop_body(self, updated):
-        """(body, break flag, None) for a loop that converts; (None, None, why) otherwise."""
+        """(body, break flag, None) for a loop that converts; (None, None, why) otherwise,
+        ``why`` locating the first statement that stops it (the error will point there)."""
         body = list(updated.body.body)
-        if updated.orelse is not None or find(body, _UNSUPPORTED_IN_LOOP):
-            return None, None, "return/continue/try/else in the loop"
+        found = find(body, _UNSUPPORTED_IN_LOOP)
+        if found:
+            self.offender = found[0]
+            name = type(found[0]).__name__.lower()
+            return None, None, f"a `{name}` statement in the loop"
+        if updated.orelse is not None:
+            self.offender = updated.orelse
+            return None, None, "an `else` block on the loop"
         body, brk = self._break_flag(body)
         if brk is False:
             return None, None, "a break that is not the last `if c: break`"

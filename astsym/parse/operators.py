@@ -364,7 +364,12 @@ def _scan_while(cond_fn, body_fn, names, init, brk, site):
         return_list=True,
         name=f"while@{site.line}",
     )
+    from astsym.graph.source import fixed_span
+
     final = _final_state(init, carried, outs[:-1], names)
     finished = outs[-1][-1]  # the last step stopped the loop (its condition or a break)
     message = f"the while loop at line {site.line} ran max_iters={limit} iterations"
-    return tuple(check(v, finished, message) if i in carried else v for i, v in enumerate(final))
+    with fixed_span(site.span):  # the error, if the loop runs out, points at the while
+        return tuple(
+            check(v, finished, message) if i in carried else v for i, v in enumerate(final)
+        )

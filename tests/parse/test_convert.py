@@ -265,7 +265,7 @@ def test_for_with_continue_stays_python_behind_a_guard():
         """,
     )
     sites = convert_function(textwrap.dedent(source)).sites
-    assert [(s.kind, s.line) for s in sites] == [("if", 5), ("for", 4)]
+    assert [(s.kind, s.line) for s in sites] == [("if", 5), ("for", 6)]  # at the continue
     assert "continue" in sites[1].note
 
 

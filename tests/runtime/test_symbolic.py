@@ -338,12 +338,6 @@ def test_a_symbolic_while_past_max_iters_is_a_runtime_error():
     np.testing.assert_allclose(f(np.float64(1.0)), 1.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the max_iters error of a symbolic while is located at the `def` line (column 1) "
-    "of the function, not at the `while` statement; only its message text names the line",
-)
 def test_the_max_iters_error_points_at_the_while():
     f = symbolic(max_iters=5)(newton_sqrt)
     with pytest.raises(GraphRuntimeError) as info:
@@ -801,12 +795,6 @@ def test_continue_in_a_symbolic_loop_says_what_to_write_instead():
     assert any("if c: break" in note for note in d.notes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the AS102 error for `continue` in a symbolic loop points at the `for` line, not "
-    "at the `continue` statement as DESIGN.md asks ('a clear error at the statement')",
-)
 def test_continue_error_points_at_the_continue_statement():
     with pytest.raises(GraphTypeError) as info:
         symbolic(continue_in_loop)(np.ones((3, 2)))
