@@ -8,6 +8,7 @@ closure and globals, and map spans in the generated code back to the user's file
 from __future__ import annotations
 
 import inspect
+import linecache
 import textwrap
 import types
 from dataclasses import dataclass
@@ -88,6 +89,8 @@ def _compile(fn, conversion: Conversion, filename: str, loaded: Loaded):
         + f"\n    return {fn.__name__}\n"
     )
     namespace: dict = {}
+    # registered with linecache so a function defined in the body can be read and converted
+    linecache.cache[filename] = (len(factory_src), None, factory_src.splitlines(True), filename)
     exec(compile(factory_src, filename, "exec"), namespace)  # noqa: S102 - generated code
     factory = types.FunctionType(namespace["__factory"].__code__, fn.__globals__)
     sites = [_SiteRef(site, loaded) for site in conversion.sites]

@@ -392,14 +392,6 @@ def nested_helper(x):
     return flip_if_positive(x) + flip_if_positive(x - 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="a helper defined inside the @symbolic function is not converted when called "
-    "(converted_or_none cannot get the source of a function defined in generated code), so "
-    "its `if` on a symbolic value raises TypeError 'the truth value of the symbolic "
-    "variable ... is not known until it runs'",
-)
 def test_a_nested_helper_with_a_symbolic_if_is_converted_too():
     x = np.array([0.5, 1.0])
     same(symbolic(nested_helper)(x), nested_helper(x))
