@@ -257,7 +257,7 @@ class _Converter(cst.CSTTransformer):
         body = [
             cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(updated.target)], _expr(item))])
         ] + body
-        state = assigned_names(body)
+        state = assigned_names(body) + _grown_lists(body, assigned_names(body))
         fn = self._name("for_body")
         call = _call(
             "for_stmt",
@@ -284,7 +284,7 @@ class _Converter(cst.CSTTransformer):
         body, brk, why = self._loop_body(updated)
         if why:
             return self._guard_while(original, updated, why)
-        state = assigned_names(body)
+        state = assigned_names(body) + _grown_lists(body, assigned_names(body))
         cond_fn, body_fn = self._name("while_cond"), self._name("while_body")
         cond_def = _def(
             cond_fn, state, [cst.SimpleStatementLine([cst.Return(updated.test)])], returns=None
@@ -356,6 +356,24 @@ def _expr(text: str) -> cst.BaseExpression:
 
 def _stmt(text: str) -> cst.BaseStatement:
     return cst.parse_statement(text)
+
+
+def _grown_lists(body, state) -> list[str]:
+    """Names the loop body grows in place (``xs.append(v)``): part of the loop's state, so a
+    symbolic loop can tell the user that this does not work (one trace, not one per step)."""
+    names = []
+    for call in find(body, (cst.Call,)):
+        if not (_is_helper(call.func, "call") and call.args):
+            continue
+        method = call.args[0].value
+        if (
+            isinstance(method, cst.Attribute)
+            and isinstance(method.value, cst.Name)
+            and method.attr.value in ("append", "extend", "insert")
+            and method.value.value not in state + names
+        ):
+            names.append(method.value.value)
+    return names
 
 
 def _is_declaration(stmt) -> bool:

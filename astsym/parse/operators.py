@@ -60,10 +60,10 @@ def site_key(span) -> tuple:
     return (span.file, span.line, span.col)
 
 
-def _site_error(site, code: str, message: str, help_text: str = "") -> GraphTypeError:
+def _site_error(site, code: str, message: str, *notes: str) -> GraphTypeError:
     state = _TRACE.get()
     span = state.span_of(site) if state is not None and state.span_of else None
-    return GraphTypeError(error(code, message, span, (help_text,) if help_text else ()))
+    return GraphTypeError(error(code, message, span, tuple(n for n in notes if n)))
 
 
 class UndefinedNameError(GraphTypeError, NameError):
@@ -286,7 +286,9 @@ def _scan_loop(sequence, body_fn, names, init, brk, site):
         state = list(init)
         for i, value in zip(carried, prev):
             state[i] = value
+        sizes = _list_sizes(state)
         new = body_fn(item, *state)
+        _no_growth(names, state, sizes, site)
         outs = [_carried_value(names[i], new[i], prev[k], site) for k, i in enumerate(carried)]
         if brk is not None:
             return outs, until(new[names.index(brk)])
@@ -297,8 +299,27 @@ def _scan_loop(sequence, body_fn, names, init, brk, site):
             step, sequences=sequence, outputs_info=starts, return_list=True, name=f"for@{site.line}"
         )
     except GraphTypeError as err:
-        raise _site_error(site, err.diagnostic.code, err.diagnostic.message) from None
+        diag = err.diagnostic
+        raise _site_error(site, diag.code, diag.message, *diag.notes) from None
     return _final_state(init, carried, outs, names)
+
+
+def _list_sizes(state) -> dict:
+    return {i: len(v) for i, v in enumerate(state) if isinstance(v, list)}
+
+
+def _no_growth(names, state, sizes, site) -> None:
+    """A Python list grown in a symbolic loop would hold one traced value, not one per step."""
+    for i, size in sizes.items():
+        if len(state[i]) != size:
+            raise _site_error(
+                site,
+                codes.UNSUPPORTED,
+                f"the list {names[i]!r} grows inside a "
+                "symbolic loop, which runs as one traced step",
+                "assign the value each step instead (`h = ...`): the loop's "
+                "outputs are stacked over the steps; or loop over a Python range",
+            )
 
 
 def _carried_value(name, value, prev, site):
@@ -351,7 +372,9 @@ def _scan_while(cond_fn, body_fn, names, init, brk, site):
         for i, value in zip(carried, prev):
             state[i] = value
         go = as_tensor_variable(cond_fn(*state))
+        sizes = _list_sizes(state)
         new = body_fn(*state)
+        _no_growth(names, state, sizes, site)
         moved = [_carried_value(names[i], new[i], prev[k], site) for k, i in enumerate(carried)]
         outs = list(ifelse(go, moved, list(prev))) if moved else []
         stop = ~go if brk is None else (~go) | as_tensor_variable(new[names.index(brk)])

@@ -927,3 +927,33 @@ def test_a_symbolic_function_called_on_symbolic_values_inlines_and_grad_works_th
     cost, g = symbolic(uses_a_symbolic_function)(x)
     np.testing.assert_allclose(cost, 2 * (x * x).sum(), rtol=1e-6)
     np.testing.assert_allclose(g, 4 * x, rtol=1e-6)
+
+
+def _grows_a_list(xs):
+    outs = []
+    h = xs[0]
+    for x in xs:
+        h = h * 0.5 + x
+        outs.append(h)
+    return h
+
+
+def _grows_a_list_in_python(x):
+    outs = []
+    for i in range(3):
+        outs.append(x * i)
+    return outs[0] + outs[2]
+
+
+def test_growing_a_list_in_a_symbolic_loop_is_a_located_error():
+    f = symbolic(_grows_a_list)
+    with pytest.raises(GraphTypeError) as info:
+        f(np.ones((3, 2)))
+    diag = info.value.diagnostic
+    assert diag.code == "AS102" and "'outs' grows" in diag.message
+    assert diag.span.file == __file__
+    assert any("assign the value each step" in note for note in diag.notes)
+
+
+def test_growing_a_list_in_a_python_loop_is_plain_python():
+    same(symbolic(_grows_a_list_in_python)(np.ones(2)), np.full(2, 2.0))
