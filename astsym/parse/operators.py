@@ -34,6 +34,11 @@ class TraceState:
     outcomes: dict = field(default_factory=dict)  # site index -> "ifelse", "scan", ...
     max_iters: int = 10_000
     span_of: object = None  # site -> SourceSpan
+    inner_updates: list = field(default_factory=list)  # from @symbolic functions inlined
+
+
+def current_trace() -> TraceState | None:
+    return _TRACE.get()
 
 
 _TRACE: contextvars.ContextVar[TraceState | None] = contextvars.ContextVar(

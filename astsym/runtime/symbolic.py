@@ -33,7 +33,14 @@ from astsym.graph.shared import SharedVariable
 from astsym.graph.type import TensorType
 from astsym.parse.annotations import DTypeSpec, TensorSpec
 from astsym.parse.loader import load
-from astsym.parse.operators import TraceState, Undefined, outer, site_key, tracing
+from astsym.parse.operators import (
+    TraceState,
+    Undefined,
+    current_trace,
+    outer,
+    site_key,
+    tracing,
+)
 from astsym.typecheck import AstsymError, Diagnostic, RuleError
 
 from .function import function
@@ -118,8 +125,16 @@ class SymbolicFunction:
         return compiled, names, traced.structure
 
     def _inline(self, bound):
-        with tracing(TraceState(max_iters=self.max_iters, span_of=_site_span)):
-            return load(self.fn).function(*bound.args, **bound.kwargs)
+        """Called on symbolic values (inside another trace): its graph is inlined, and the
+        shared-variable updates it makes join those of the enclosing function."""
+        parent = current_trace()
+        loaded = load(self.fn)
+        state = TraceState(max_iters=self.max_iters, span_of=_site_span)
+        with tracing(state):
+            result = loaded.function(*bound.args, **bound.kwargs)
+        if parent is not None:
+            parent.inner_updates += self._updates(loaded, state.final) + state.inner_updates
+        return result
 
     # -- tracing -----------------------------------------------------------------------
     def _trace_kinds(self, kinds: dict) -> Traced:
@@ -136,6 +151,7 @@ class SymbolicFunction:
             result = loaded.function(**args)
         outputs, structure = _outputs(result)
         updates = self._updates(loaded, state.final)
+        updates += [(s, e) for s, e in state.inner_updates if all(s is not u for u, _ in updates)]
         self._last = Traced(inputs, outputs, updates, structure, dict(state.outcomes))
         return self._last
 

@@ -957,3 +957,20 @@ def test_growing_a_list_in_a_symbolic_loop_is_a_located_error():
 
 def test_growing_a_list_in_a_python_loop_is_plain_python():
     same(symbolic(_grows_a_list_in_python)(np.ones(2)), np.full(2, 2.0))
+
+
+def test_an_inlined_symbolic_function_keeps_its_shared_updates():
+    count = shared(np.float64(0), name="count")
+
+    @symbolic
+    def tick(x):
+        count.assign(count + 1)
+        return x * 2
+
+    @symbolic
+    def outer_fn(x: f64["n"]):  # noqa: F821 - "n" is a dim name
+        return tick(x) + 1
+
+    same(outer_fn(np.ones(2)), np.full(2, 3.0))
+    same(outer_fn(np.ones(2)), np.full(2, 3.0))
+    assert count.get_value() == 2.0
