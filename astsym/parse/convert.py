@@ -254,11 +254,13 @@ class _Converter(cst.CSTTransformer):
         if why:
             return self._guard_loop(original, updated, why)
         item = self._name("item")
+        body, taps = _taps(body, updated.target, assigned_names(body))
         body = [
             cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(updated.target)], _expr(item))])
         ] + body
         state = assigned_names(body) + _grown_lists(body, assigned_names(body))
         fn = self._name("for_body")
+        tap_args = _expr("(" + "".join(f"({x}, {k}), " for _, x, k in taps) + ")")
         call = _call(
             "for_stmt",
             [
@@ -268,11 +270,11 @@ class _Converter(cst.CSTTransformer):
                 _read(state),
                 _expr(repr(brk)),
                 self._site(original, "for"),
+                tap_args,
             ],
         )
-        return cst.FlattenSentinel(
-            [_def(fn, [item, *state], body, returns=state), _assign(state, call)]
-        )
+        params = [item, *[name for name, _, _ in taps], *state]
+        return cst.FlattenSentinel([_def(fn, params, body, returns=state), _assign(state, call)])
 
     def _guard_loop(self, original, updated, why: str):
         at = self.__dict__.pop("offender", original)
@@ -356,6 +358,57 @@ def _expr(text: str) -> cst.BaseExpression:
 
 def _stmt(text: str) -> cst.BaseStatement:
     return cst.parse_statement(text)
+
+
+class _TapReads(cst.CSTTransformer):
+    """``x[t + k]`` (``t`` the loop index, ``x`` not assigned in the loop, ``k`` a literal)
+    -> a parameter ``__tap_x_k``: the loop can read it through scan taps."""
+
+    def __init__(self, index: str, assigned: list[str]) -> None:
+        self.index, self.assigned = index, assigned
+        self.taps: list[tuple[str, str, int]] = []  # (parameter, array name, offset)
+
+    def visit_FunctionDef(self, node) -> bool:
+        return False
+
+    def visit_Lambda(self, node) -> bool:
+        return False
+
+    def leave_Subscript(self, original, updated):
+        if not isinstance(updated.value, cst.Name) or updated.value.value in self.assigned:
+            return updated
+        if len(updated.slice) != 1 or not isinstance(updated.slice[0].slice, cst.Index):
+            return updated
+        offset = _offset_of(updated.slice[0].slice.value, self.index)
+        if offset is None:
+            return updated
+        array = updated.value.value
+        name = f"__tap_{array}_{'m' if offset < 0 else 'p'}{abs(offset)}"
+        if all(n != name for n, _, _ in self.taps):
+            self.taps.append((name, array, offset))
+        return cst.Name(name)
+
+
+def _offset_of(expr, index: str) -> int | None:
+    """k when ``expr`` is ``t``, ``t + k`` or ``t - k`` with k an int literal."""
+    if isinstance(expr, cst.Name) and expr.value == index:
+        return 0
+    if not isinstance(expr, cst.BinaryOperation) or not _is_name(expr.left, index):
+        return None
+    if not isinstance(expr.right, cst.Integer):
+        return None
+    k = int(expr.right.value)
+    if isinstance(expr.operator, cst.Add):
+        return k
+    return -k if isinstance(expr.operator, cst.Subtract) else None
+
+
+def _taps(body: list, target, assigned: list[str]):
+    """The body with its ``x[t + k]`` reads turned into tap parameters, and the taps."""
+    if not isinstance(target, cst.Name) or target.value in assigned:
+        return body, []
+    reads = _TapReads(target.value, assigned)
+    return [stmt.visit(reads) for stmt in body], reads.taps
 
 
 def _grown_lists(body, state) -> list[str]:

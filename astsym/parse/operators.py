@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from astsym.graph.basic import Variable
 from astsym.graph.convert import as_tensor_variable, is_python_scalar
-from astsym.graph.ops import arange, check, where
+from astsym.graph.ops import arange, check, shape_i, where
 from astsym.graph.ops.ifelse import ifelse
 from astsym.graph.scan import scan, until
 from astsym.typecheck import GraphTypeError, codes
@@ -256,19 +256,44 @@ def assign(target, value):
 
 
 # -- for -------------------------------------------------------------------------------------
-def for_stmt(iterable, body_fn, names, init, brk, site):
+def for_stmt(iterable, body_fn, names, init, brk, site, taps=()):
+    """``taps``: the body's ``x[t + k]`` reads, as (x, k) pairs, passed to it before the
+    state (read through scan taps when the range allows it, else by indexing)."""
     if isinstance(iterable, SymbolicRange):
+        fast = _tap_sequences(iterable, taps)
+        if fast is not None:
+            return _scan_loop(fast[0], body_fn, names, init, brk, site, taps, fast[1])
         start, stop, step = iterable.start, iterable.stop, iterable.step
-        return _scan_loop(arange(start, stop, step), body_fn, names, init, brk, site)
+        return _scan_loop(arange(start, stop, step), body_fn, names, init, brk, site, taps)
     if is_symbolic(iterable):
-        return _scan_loop(iterable, body_fn, names, init, brk, site)
+        return _scan_loop(iterable, body_fn, names, init, brk, site, taps)
     _note(site, "unrolled")
     state = tuple(init)
     for item in iterable:
-        state = body_fn(item, *state)
+        state = body_fn(item, *[x[item + k] for x, k in taps], *state)
         if brk is not None and _python_flag(state[names.index(brk)], site):
             break
     return state
+
+
+def _tap_sequences(rng: SymbolicRange, taps):
+    """Sequences with taps for ``for t in range(start, n)`` reading ``x[t + k]``, when the
+    reads can never wrap around (``start + k >= 0`` for every tap, step 1); else None."""
+    if not taps or not isinstance(rng.start, int) or rng.step != 1:
+        return None
+    if not all(is_symbolic(x) and rng.start + k >= 0 for x, k in taps):
+        return None
+    groups: dict[int, tuple] = {}
+    for x, k in taps:
+        key = id(x)
+        groups[key] = (x, sorted(set(groups.get(key, (x, []))[1]) | {k}))
+    sequences = [arange(rng.start, rng.stop)]
+    order = []
+    for x, ks in groups.values():
+        lo = min(min(ks), 0)
+        sequences.append(dict(input=x[rng.start + lo :], taps=ks))
+        order += [(id(x), k) for k in ks]
+    return sequences, [order.index((id(x), k)) for x, k in taps]
 
 
 def _python_flag(value, site) -> bool:
@@ -282,26 +307,41 @@ def _python_flag(value, site) -> bool:
     return bool(value)
 
 
-def _scan_loop(sequence, body_fn, names, init, brk, site):
+def _scan_loop(sequence, body_fn, names, init, brk, site, taps=(), tap_order=None):
     _note(site, "scan")
     carried = [i for i, v in enumerate(init) if not isinstance(v, Undefined) and _tensor_like(v)]
     starts = [as_tensor_variable(init[i]) for i in carried]
+    n_items = 1 + (len(set(tap_order)) if tap_order is not None else 0)
 
-    def step(item, *prev):
+    def step(*args):
+        item, items, prev = args[0], args[1:n_items], args[n_items:]
+        if tap_order is not None:  # the taps came in as sequence items
+            tap_values = [items[j] for j in tap_order]
+        else:
+            tap_values = [x[item + k] for x, k in taps]
         state = list(init)
         for i, value in zip(carried, prev):
             state[i] = value
         sizes = _list_sizes(state)
-        new = body_fn(item, *state)
+        new = body_fn(item, *tap_values, *state)
         _no_growth(names, state, sizes, site)
         outs = [_carried_value(names[i], new[i], prev[k], site) for k, i in enumerate(carried)]
         if brk is not None:
             return outs, until(new[names.index(brk)])
         return outs
 
+    n_steps = None
+    if tap_order is not None:  # as many steps as the range: a read past the end must fail
+        first = sequence[0]
+        n_steps = shape_i(first, 0)
     try:
         outs, updates = scan(
-            step, sequences=sequence, outputs_info=starts, return_list=True, name=f"for@{site.line}"
+            step,
+            sequences=sequence,
+            outputs_info=starts,
+            n_steps=n_steps,
+            return_list=True,
+            name=f"for@{site.line}",
         )
     except GraphTypeError as err:
         diag = err.diagnostic

@@ -183,7 +183,7 @@ def test_for_over_a_tensor():
                 x = __item_1
                 s = s + x
                 return (x, s, )
-            (x, s) = __ag.for_stmt(xs, __for_body_2, ('x', 's'), __ag.read(locals(), ('x', 's')), None, __site[0])
+            (x, s) = __ag.for_stmt(xs, __for_body_2, ('x', 's'), __ag.read(locals(), ('x', 's')), None, __site[0], ())
             return __ag.ret(s, __ag.read(locals(), ('s', 'x')))
         """,
     )
@@ -207,7 +207,7 @@ def test_for_over_range_calls_the_symbolic_range():
                 i = __item_1
                 s = s + i
                 return (i, s, )
-            (i, s) = __ag.for_stmt(__ag.range_(n), __for_body_2, ('i', 's'), __ag.read(locals(), ('i', 's')), None, __site[0])
+            (i, s) = __ag.for_stmt(__ag.range_(n), __for_body_2, ('i', 's'), __ag.read(locals(), ('i', 's')), None, __site[0], ())
             return __ag.ret(s, __ag.read(locals(), ('s', 'i')))
         """,
     )
@@ -234,7 +234,7 @@ def test_if_break_at_the_end_of_a_for_becomes_its_until_flag():
                 s = s + x
                 __brk_1 = s > 10
                 return (x, s, __brk_1, )
-            (x, s, __brk_1) = __ag.for_stmt(xs, __for_body_3, ('x', 's', '__brk_1'), __ag.read(locals(), ('x', 's', '__brk_1')), '__brk_1', __site[1])
+            (x, s, __brk_1) = __ag.for_stmt(xs, __for_body_3, ('x', 's', '__brk_1'), __ag.read(locals(), ('x', 's', '__brk_1')), '__brk_1', __site[1], ())
             return __ag.ret(s, __ag.read(locals(), ('s', 'x')))
         """,
     )
@@ -338,7 +338,7 @@ def test_nested_ifs_inside_a_loop():
                     return (s, )
                 (s,) = __ag.if_stmt(x > 0, __if_true_3, __if_false_4, ('s',), __ag.read(locals(), ('s',)), __site[1])
                 return (x, s, )
-            (x, s) = __ag.for_stmt(xs, __for_body_6, ('x', 's'), __ag.read(locals(), ('x', 's')), None, __site[2])
+            (x, s) = __ag.for_stmt(xs, __for_body_6, ('x', 's'), __ag.read(locals(), ('x', 's')), None, __site[2], ())
             return __ag.ret(s, __ag.read(locals(), ('s', 'x')))
         """,
     )
@@ -536,3 +536,29 @@ def test_sites_point_at_the_converted_statements(source):
     for site in conversion.sites:
         text = lines[site.line - 1][site.col - 1 :]
         assert text.startswith((site.kind, "el" + site.kind)), (site, text)
+
+
+def test_reads_of_x_at_t_plus_k_become_tap_parameters():
+    source = """
+        def f(x, n):
+            y = 0.0
+            for t in range(1, n):
+                y = y + x[t - 1] + x[t + 2]
+            return y
+        """
+    code = convert_function(textwrap.dedent(source)).code
+    assert "def __for_body_2(__item_1, __tap_x_m1, __tap_x_p2, t, y):" in code
+    assert "y = y + __tap_x_m1 + __tap_x_p2" in code
+    assert "((x, -1), (x, 2), ))" in code
+
+
+def test_reads_of_an_array_assigned_in_the_loop_stay_indexing():
+    source = """
+        def f(x, n):
+            for t in range(n):
+                x = x * 2
+                y = x[t - 1]
+            return y
+        """
+    code = convert_function(textwrap.dedent(source)).code
+    assert "__tap_" not in code and "x[t - 1]" in code

@@ -23,6 +23,7 @@ from hypothesis.extra import numpy as hnp
 
 from astsym import f32, f64, grad, i64, shared, symbolic
 from astsym.graph.type import TensorType
+from astsym.graph.walk import toposort
 from astsym.parse.convert import convert_function
 from astsym.typecheck import Diagnostic, GraphRuntimeError, GraphTypeError, InputError
 
@@ -974,3 +975,45 @@ def test_an_inlined_symbolic_function_keeps_its_shared_updates():
     same(outer_fn(np.ones(2)), np.full(2, 3.0))
     same(outer_fn(np.ones(2)), np.full(2, 3.0))
     assert count.get_value() == 2.0
+
+
+def _smooth(x, n):
+    y = x[0] * 0
+    for t in range(1, n):
+        y = y + x[t - 1] * 0.5 + x[t] * 0.25 + x[t + 1] * 0.25
+    return y
+
+
+def _wraps_around(x, n):
+    y = x[0] * 0
+    for t in range(n):
+        y = y + x[t - 1]  # at t = 0 this reads the last item, as Python does
+    return y
+
+
+sym_smooth = symbolic(_smooth)
+sym_wraps_around = symbolic(_wraps_around)
+
+
+@settings(max_examples=10)
+@given(length=st.integers(3, 12), data=st.data())
+def test_loops_reading_neighbours_match_python(length, data):
+    n = data.draw(st.integers(1, length - 1))
+    x = np.random.default_rng(length).normal(size=length)
+    same(sym_smooth(x, np.int64(n)), _smooth(x, n))
+    same(sym_wraps_around(x, np.int64(n)), _wraps_around(x, n))
+    same(sym_smooth(x, n), _smooth(x, n))  # a Python n: unrolled
+
+
+def test_a_read_past_the_end_fails_as_in_python():
+    x = np.arange(5.0)
+    with pytest.raises(IndexError):
+        _smooth(x, 5)
+    with pytest.raises(GraphRuntimeError):
+        sym_smooth(x, np.int64(5))
+
+
+def test_the_neighbour_reads_use_scan_taps():
+    traced = sym_smooth.trace(np.zeros(6), np.int64(3))
+    scans = [n for n in toposort(traced.outputs) if n.op.name.startswith("scan")]
+    assert [n.op.info.seq_taps for n in scans] == [((0,), (-1, 0, 1))]
