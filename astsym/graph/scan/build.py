@@ -59,33 +59,15 @@ def scan(
     with an updates dict for shared variables and an ``until(condition)``.
     """
     step_name = name or getattr(fn, "__name__", "step")
-    args = (
-        sequences,
-        outputs_info,
-        non_sequences,
-        n_steps,
-        go_backwards,
-        step_name,
-        return_list,
-        truncate_gradient,
-    )
     try:
-        return _scan(fn, *args)
+        return _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards,
+                     step_name, return_list, truncate_gradient)  # fmt: skip
     except RuleError as err:
         raise located_error(f"scan (step function {step_name!r})", err) from None
 
 
-def _scan(
-    fn,
-    sequences,
-    outputs_info,
-    non_sequences,
-    n_steps,
-    go_backwards,
-    step_name,
-    return_list,
-    truncate_gradient,
-):
+def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, step_name,
+          return_list, truncate_gradient):  # fmt: skip
     seqs = [_sequence(s) for s in _as_list(sequences)]
     infos = [_output_info(o) for o in _as_list(outputs_info)]
     nonseqs = [_non_sequence(v) for v in _as_list(non_sequences)]
