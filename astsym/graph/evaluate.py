@@ -124,7 +124,9 @@ def raise_with_node(node, values, err: Exception):
     message = err.message if isinstance(err, RuleError) else f"{type(err).__name__}: {err}"
     operands = ", ".join(_describe(v, x) for v, x in zip(node.inputs, values))
     notes = (f"operands: {operands}",) + (err.notes if isinstance(err, RuleError) else ())
-    raise GraphRuntimeError(error(code, f"{node.op}: {message}", node.span, notes)) from err
+    failure = GraphRuntimeError(error(code, f"{node.op}: {message}", node.span, notes))
+    failure.op, failure.operands, failure.node = str(node.op), tuple(node.inputs), node
+    raise failure from err
 
 
 def _describe(var, value) -> str:

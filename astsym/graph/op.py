@@ -77,7 +77,9 @@ class Op:
         try:
             return self.make_node(*inputs)
         except RuleError as err:
-            raise located_error(self.name, err) from None
+            located = located_error(self.name, err)
+            located.operands = _operands(inputs)
+            raise located from None
 
     @property
     def name(self) -> str:
@@ -108,7 +110,16 @@ def located_error(name: str, err: RuleError) -> GraphTypeError:
     """
     named = not name or err.message.startswith(f"{name}:")
     message = err.message if named else f"{name}: {err.message}"
-    return GraphTypeError(error(err.code, message, current_span(), err.notes))
+    located = GraphTypeError(error(err.code, message, current_span(), err.notes))
+    located.op = name
+    return located
+
+
+def _operands(inputs) -> tuple:
+    """The inputs that are graph variables (for reports of a failed op)."""
+    from .basic import Variable
+
+    return tuple(x for x in inputs if isinstance(x, Variable))
 
 
 def user_function(fn):
@@ -120,7 +131,9 @@ def user_function(fn):
         try:
             return fn(*args, **kwargs)
         except RuleError as err:
-            raise located_error(getattr(fn, "error_label", fn.__name__), err) from None
+            located = located_error(getattr(fn, "error_label", fn.__name__), err)
+            located.operands = _operands(args)
+            raise located from None
 
     return wrapper
 

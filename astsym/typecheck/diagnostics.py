@@ -6,7 +6,7 @@ source line (the graph builder, the linter) turns it into a located ``Diagnostic
     >>> d = Diagnostic("AS201", "error", "cannot broadcast f32[n, 3] with f32[4]: dim 3 vs 4",
     ...                SourceSpan("model.py", 12, 9, 12, 14))
     >>> d.headline()
-    'model.py:12:9: error[AS201]: cannot broadcast f32[n, 3] with f32[4]: dim 3 vs 4'
+    'model.py:12:9: error[AS201] cannot broadcast f32[n, 3] with f32[4]: dim 3 vs 4'
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Diagnostic:
 
     def headline(self) -> str:
         where = f"{self.span}: " if self.span is not None else ""
-        return f"{where}{self.severity}[{self.code}]: {self.message}"
+        return f"{where}{self.severity}[{self.code}] {self.message}"
 
     def render(self) -> str:
         """The headline, the source line with carets under the span, then notes."""
@@ -73,6 +73,11 @@ class AstsymError(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(diagnostic.render())
         self.diagnostic = diagnostic
+        #: What the graph builder or runtime knew when it failed, for reports (the pytest
+        #: plugin prints them): the op's name, its operand variables, the failing node.
+        self.op: str | None = None
+        self.operands: tuple = ()
+        self.node = None
 
 
 class GraphTypeError(AstsymError, TypeError):

@@ -39,7 +39,7 @@ def test_broadcast_mismatch_is_as201_at_this_line():
     assert "dim 3 vs 4" in diag.message
     line, col = _where("broadcast", "a + b")
     assert (diag.span.file, diag.span.line, diag.span.col) == (HERE, line, col)
-    assert str(info.value).startswith(f"{HERE}:{line}:{col}: error[AS201]:")
+    assert str(info.value).startswith(f"{HERE}:{line}:{col}: error[AS201]")
     assert isinstance(info.value, TypeError)
 
 

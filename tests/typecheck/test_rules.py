@@ -365,10 +365,10 @@ def test_headline_format():
         SourceSpan("model.py", 12, 9, 12, 14),
     )
     assert d.headline() == (
-        "model.py:12:9: error[AS201]: cannot broadcast f32[n, 3] with f32[4]: dim 3 vs 4"
+        "model.py:12:9: error[AS201] cannot broadcast f32[n, 3] with f32[4]: dim 3 vs 4"
     )
     assert d.name == "broadcast-mismatch"
-    assert Diagnostic("AS202", "warning", "m").headline() == "warning[AS202]: m"
+    assert Diagnostic("AS202", "warning", "m").headline() == "warning[AS202] m"
 
 
 def test_render_excerpt_and_carets_from_a_real_file(tmp_path):
@@ -377,7 +377,7 @@ def test_render_excerpt_and_carets_from_a_real_file(tmp_path):
     span = SourceSpan(str(path), 3, 5, 3, 21)
     d = error("AS201", "cannot broadcast", span, ("dims broadcast when equal or 1",))
     assert d.render().splitlines() == [
-        f"{path}:3:5: error[AS201]: cannot broadcast",
+        f"{path}:3:5: error[AS201] cannot broadcast",
         "   3 | y = x_f32 + bias_f32",
         "           " + "^" * 16,
         "  help: dims broadcast when equal or 1",
@@ -414,8 +414,8 @@ def test_render_notes_and_related_spans(tmp_path):
 
 def test_render_without_a_readable_file():
     d = error("AS201", "m", SourceSpan("/no/such/file.py", 1, 1, 1, 3), ("n",))
-    assert d.render() == "/no/such/file.py:1:1: error[AS201]: m\n  help: n"
-    assert error("AS201", "m").render() == "error[AS201]: m"
+    assert d.render() == "/no/such/file.py:1:1: error[AS201] m\n  help: n"
+    assert error("AS201", "m").render() == "error[AS201] m"
 
 
 def test_exceptions_wrap_a_diagnostic():
