@@ -73,3 +73,24 @@ def get_mode(mode) -> Mode:
     if mode == "gpu" or mode == "GPU":
         raise ValueError("the gpu backend is not available yet; use mode='FAST_RUN'")
     raise ValueError(f"unknown mode {mode!r}; use a Mode or one of {', '.join(NAMED)}")
+
+
+#: Why a backend cannot run here, by name; a backend that can run is absent.
+_MISSING = {
+    "cpu": "the cpu (Numba) backend is not built yet; 'cpu' modes run on 'py'",
+    "gpu": "the gpu (CuPy) backend is not built yet",
+}
+
+
+def backend_status(name: str) -> str | None:
+    """None when backend ``name`` ('py', 'cpu', 'gpu') can run here, else why not."""
+    if name == "py":
+        return None
+    if name not in _MISSING:
+        raise ValueError(f"unknown backend {name!r}; use 'py', 'cpu' or 'gpu'")
+    return _MISSING[name]
+
+
+def available_backends() -> list[str]:
+    """The backends that can run on this machine, in the order tests should use them."""
+    return [name for name in ("py", "cpu", "gpu") if backend_status(name) is None]
