@@ -107,3 +107,61 @@ c128 = DTypeSpec("complex128")
 
 #: Every annotation helper by name (what the linter recognises in source).
 HELPERS = {name: value for name, value in globals().items() if isinstance(value, DTypeSpec)}
+
+
+# -- checking values against annotations (tracing and the linter share these) ---------------
+def check_argument(spec: TensorSpec, value, where: str, dims: dict) -> None:
+    """A RuleError when ``value`` (a graph variable) cannot be passed for a parameter
+    annotated ``spec``; ``dims`` collects what the signature's dim names stand for, so one
+    name bound to two different sizes across arguments is an error."""
+    from astsym.graph.basic import Variable
+    from astsym.typecheck.dtypes import can_cast_safely
+    from astsym.typecheck.shapes import dims_equal, format_type, unify_dims
+
+    if not isinstance(value, Variable) or not hasattr(value.type, "shape"):
+        return
+    shown = format_type(value.dtype, value.type.shape)
+    if value.dtype != spec.dtype and not can_cast_safely(value.dtype, spec.dtype):
+        raise RuleError(
+            codes.DTYPE_LOSS,
+            f"{where} is {shown}, which does not convert safely to {spec}",
+            (f"cast it: .astype('{spec.dtype}')",),
+        )
+    if not spec.fits_rank(value.ndim):
+        raise RuleError(codes.RANK, f"{where} is {shown}, but its annotation is {spec}")
+    fixed = spec.dims[1:] if spec.has_ellipsis else spec.dims
+    actual = value.type.shape[len(value.type.shape) - len(fixed) :]
+    for want, got in zip(fixed, actual):
+        if isinstance(want, int) and dims_equal(want, got) is False:
+            raise RuleError(codes.SHAPE, f"{where} is {shown}, but its annotation is {spec}")
+        if isinstance(want, str):
+            try:
+                dims[want] = unify_dims(dims[want], got) if want in dims else got
+            except ValueError:
+                raise RuleError(
+                    codes.SHAPE,
+                    f"{where} is {shown}: dim {want} of {spec} is {dims[want]} in an earlier "
+                    f"argument and {got} here",
+                ) from None
+
+
+def check_return(spec: TensorSpec, value) -> None:
+    """A RuleError (AS210) when a returned value does not fit the return annotation."""
+    from astsym.graph.basic import Variable
+    from astsym.typecheck.dtypes import can_cast_safely
+    from astsym.typecheck.shapes import dims_equal, format_type
+
+    if not isinstance(value, Variable) or not hasattr(value.type, "shape"):
+        return
+    shown = format_type(value.dtype, value.type.shape)
+    wrong = (value.dtype != spec.dtype and not can_cast_safely(value.dtype, spec.dtype)) or (
+        not spec.fits_rank(value.ndim)
+    )
+    if not wrong:
+        fixed = spec.dims[1:] if spec.has_ellipsis else spec.dims
+        actual = value.type.shape[len(value.type.shape) - len(fixed) :]
+        wrong = any(isinstance(w, int) and dims_equal(w, g) is False for w, g in zip(fixed, actual))
+    if wrong:
+        raise RuleError(
+            codes.RETURN_TYPE, f"the function returns {shown}, but its annotation is {spec}"
+        )

@@ -52,6 +52,10 @@ class Conversion:
     sites: list[Site] = field(default_factory=list)
     shared_candidates: list[str] = field(default_factory=list)
     anchors: list[tuple] = field(default_factory=list)  # see _shared_names
+    #: The converted function's tree, and where its nodes came from: id(node) -> (line,
+    #: col, end line, end col) in the source given (the static analyzer reads these).
+    tree: cst.Module | None = None
+    origins: dict = field(default_factory=dict)
 
 
 def convert_function(source: str) -> Conversion:
@@ -64,7 +68,10 @@ def convert_function(source: str) -> Conversion:
     fdef = next(s for s in out.body if isinstance(s, cst.FunctionDef))
     final = out.with_changes(body=[fdef], header=[], footer=[])
     anchors = _shared_names(positions, final, converter)
-    return Conversion(final.code, converter.sites, converter.shared_candidates, anchors)
+    origins = {key: value[1:] for key, value in converter.origins.items()}
+    return Conversion(
+        final.code, converter.sites, converter.shared_candidates, anchors, final, origins
+    )
 
 
 def _shared_names(original_positions, module: cst.Module, converter) -> list[tuple]:
@@ -76,7 +83,7 @@ def _shared_names(original_positions, module: cst.Module, converter) -> list[tup
     for ref, site in zip(converter.site_refs, converter.sites):
         if ref in produced:
             anchors.append((produced[ref].start.line, 1, site.line, site.col))
-    for node, line, col in converter.origins.values():
+    for node, line, col, *_ in converter.origins.values():
         pos = produced.get(node)
         if pos is not None:
             anchors.append((pos.start.line, pos.start.column + 1, line, col))
@@ -99,12 +106,13 @@ class _Converter(cst.CSTTransformer):
         result = super().on_leave(original_node, updated_node)
         pos = self.positions.get(original_node)
         if pos is not None:
-            self.record(result, pos.start.line, pos.start.column + 1)
+            end = (pos.end.line, pos.end.column + 1)
+            self.record(result, pos.start.line, pos.start.column + 1, *end)
         return result
 
-    def record(self, node, line: int, col: int) -> None:
+    def record(self, node, line: int, col: int, end_line=None, end_col=None) -> None:
         if isinstance(node, cst.CSTNode):
-            self.origins[id(node)] = (node, line, col)
+            self.origins[id(node)] = (node, line, col, end_line, end_col)
 
     # -- helpers -------------------------------------------------------------------------
     def _site(self, node, kind: str, note: str = "") -> cst.BaseExpression:
@@ -113,7 +121,7 @@ class _Converter(cst.CSTTransformer):
         if pos is not None:
             line, col = pos.start.line, pos.start.column + 1
         else:
-            line, col = self.origins.get(id(node), (None, 0, 0))[1:]
+            line, col = self.origins.get(id(node), (None, 0, 0))[1:3]
         self.sites.append(Site(kind, line, col, note, len(self.sites)))
         ref = _expr(f"{SITES}[{len(self.sites) - 1}]")
         self.site_refs.append(ref)
@@ -490,7 +498,7 @@ class _RecordReturns(cst.CSTTransformer):
         result = super().on_leave(original_node, updated_node)
         origin = self.converter.origins.get(id(original_node))
         if origin is not None:  # this pass rebuilds nodes: keep the source map
-            self.converter.record(result, origin[1], origin[2])
+            self.converter.record(result, *origin[1:])
         return result
 
     def visit_FunctionDef(self, node) -> bool:

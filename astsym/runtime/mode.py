@@ -75,6 +75,9 @@ def get_mode(mode) -> Mode:
     raise ValueError(f"unknown mode {mode!r}; use a Mode or one of {', '.join(NAMED)}")
 
 
+#: Every backend, by its ``mode=`` name, in the order tests should use them.
+BACKENDS = ("py", "cpu", "gpu")
+
 #: Why a backend cannot run here, by name; a backend that can run is absent.
 _MISSING = {
     "cpu": "the cpu (Numba) backend is not built yet; 'cpu' modes run on 'py'",
@@ -93,4 +96,4 @@ def backend_status(name: str) -> str | None:
 
 def available_backends() -> list[str]:
     """The backends that can run on this machine, in the order tests should use them."""
-    return [name for name in ("py", "cpu", "gpu") if backend_status(name) is None]
+    return [name for name in BACKENDS if backend_status(name) is None]

@@ -12,8 +12,9 @@ from astsym.graph.convert import as_tensor_variable
 from astsym.graph.ops import cast
 from astsym.graph.shared import SharedVariable
 from astsym.graph.source import current_span, user_stacklevel
+from astsym.graph.updates import fit_update as update_rule
 from astsym.graph.walk import ancestors, clone_replace, graph_inputs
-from astsym.typecheck import GraphTypeError, codes
+from astsym.typecheck import GraphTypeError, RuleError, codes
 from astsym.typecheck.diagnostics import error
 from astsym.typecheck.dtypes import can_cast_safely
 
@@ -125,27 +126,9 @@ def check_updates(pairs) -> list[tuple[SharedVariable, Variable]]:
 def fit_update(shared: SharedVariable, expr) -> Variable:
     """``expr`` with ``shared``'s type: safe casts are inserted, anything else refused."""
     try:
-        expr = as_tensor_variable(expr)
-    except TypeError as err:
-        raise spec_error(codes.BAD_UPDATE, f"update of {shared}: {err}") from None
-    want = shared.type
-    if getattr(want, "dtype", None) == "object" or want.accepts(expr.type):
-        return expr
-    if expr.dtype != want.dtype:
-        if not can_cast_safely(expr.dtype, want.dtype):
-            raise spec_error(
-                codes.DTYPE_LOSS,
-                f"update of {shared} ({want.short()}) with "
-                f"{expr.type.short()} would lose precision",
-                (f"cast the expression: (...).astype('{want.dtype}')",),
-            )
-        expr = cast(expr, want.dtype)
-    if not want.accepts(expr.type):
-        raise spec_error(
-            codes.BAD_UPDATE,
-            f"update of {shared} ({want.short()}) with {expr.type.short()}: the types differ",
-        )
-    return expr
+        return update_rule(shared, expr)
+    except RuleError as err:
+        raise spec_error(err.code, err.message, err.notes) from None
 
 
 def check_givens(pairs) -> list[tuple[Variable, Variable]]:

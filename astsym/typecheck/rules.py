@@ -15,7 +15,15 @@ from collections.abc import Sequence
 
 from .codes import AXIS, MATMUL, RANK, RESHAPE, SHAPE
 from .diagnostics import RuleError
-from .shapes import Dim, Shape, broadcast_shapes, dims_equal, format_dim, format_shape, unify_dims
+from .shapes import (
+    Dim,
+    Shape,
+    broadcast_shapes,
+    describe_dim,
+    format_dim,
+    format_shape,
+    unify_dims,
+)
 
 
 def normalize_axis(axis: int, ndim: int, what: str = "axis") -> int:
@@ -46,13 +54,15 @@ def reduce_shape(shape: Shape, axis=None, keepdims: bool = False) -> Shape:
 
 
 def _contract(a: Dim, b: Dim, sa: Shape, sb: Shape, what: str) -> None:
-    if dims_equal(a, b) is False:
+    try:
+        unify_dims(a, b)
+    except ValueError:
         raise RuleError(
             MATMUL,
             f"{what}: inner dims differ, {format_shape(sa)} and {format_shape(sb)}: "
-            f"dim {format_dim(a)} vs {format_dim(b)}",
+            f"dim {describe_dim(a)} vs {describe_dim(b)}",
             ("the last dim of the left operand must equal the contracted dim of the right",),
-        )
+        ) from None
 
 
 def matmul_shape(a: Shape, b: Shape) -> Shape:
@@ -181,7 +191,7 @@ def concat_shape(shapes: Sequence[Shape], axis: int) -> Shape:
                 raise RuleError(
                     SHAPE,
                     f"concatenate along axis {axis}: {format_shape(shapes[0])} and "
-                    f"{format_shape(s)} differ in dim {i} ({format_dim(out[i])} vs "
-                    f"{format_dim(s[i])})",
+                    f"{format_shape(s)} differ in dim {i} ({describe_dim(out[i])} vs "
+                    f"{describe_dim(s[i])})",
                 ) from None
     return tuple(out)

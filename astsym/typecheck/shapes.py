@@ -13,6 +13,8 @@ so every gradient has its variable's shape).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Sequence
 
 from .codes import BROADCAST
@@ -44,8 +46,67 @@ def broadcastable(shape: Shape) -> tuple[bool, ...]:
     return tuple(d == 1 for d in shape)
 
 
+class DimScope:
+    """What one trace (or one linted function) has learned about its named dims: a name
+    that met a static size is that size from then on, so ``n`` against 3 and later against
+    4 is a certain error. ``strict``: two different names that meet are recorded in
+    ``met`` (the linter's ``--strict-dims`` warns about them) and treated as one."""
+
+    def __init__(self, strict: bool = False) -> None:
+        self.sizes: dict[str, int] = {}
+        self.aliases: dict[str, str] = {}
+        self.strict = strict
+        self.met: list[tuple[str, str]] = []
+
+    def resolve(self, dim: Dim) -> Dim:
+        while isinstance(dim, str) and dim in self.aliases:
+            dim = self.aliases[dim]
+        if isinstance(dim, str):
+            return self.sizes.get(dim, dim)
+        return dim
+
+    def learn(self, a: Dim, b: Dim) -> None:
+        ra, rb = self.resolve(a), self.resolve(b)
+        if isinstance(ra, str) and isinstance(rb, int):
+            self.sizes[ra] = rb
+        elif isinstance(rb, str) and isinstance(ra, int):
+            self.sizes[rb] = ra
+        elif self.strict and isinstance(ra, str) and isinstance(rb, str) and ra != rb:
+            self.met.append((ra, rb))
+            self.aliases[rb] = ra
+
+
+_SCOPE: contextvars.ContextVar[DimScope | None] = contextvars.ContextVar(
+    "astsym_dim_scope", default=None
+)
+
+
+@contextlib.contextmanager
+def dim_scope(strict: bool = False):
+    """Bind named dims to the sizes they meet inside the block (see ``DimScope``)."""
+    token = _SCOPE.set(DimScope(strict))
+    try:
+        yield _SCOPE.get()
+    finally:
+        _SCOPE.reset(token)
+
+
+def _resolve(dim: Dim) -> Dim:
+    scope = _SCOPE.get()
+    return scope.resolve(dim) if scope is not None else dim
+
+
+def describe_dim(dim: Dim) -> str:
+    """A dim for an error message: a name bound to a size says so (``n (= 3)``)."""
+    resolved = _resolve(dim)
+    if isinstance(dim, str) and resolved != dim:
+        return f"{dim} (= {format_dim(resolved)})"
+    return format_dim(dim)
+
+
 def dims_equal(a: Dim, b: Dim) -> bool | None:
     """True or False when known, None when the dims may or may not be equal."""
+    a, b = _resolve(a), _resolve(b)
     if isinstance(a, int) and isinstance(b, int):
         return a == b
     if a is not None and a == b:
@@ -54,9 +115,13 @@ def dims_equal(a: Dim, b: Dim) -> bool | None:
 
 
 def unify_dims(a: Dim, b: Dim) -> Dim:
-    """The most specific dim equal to both; raises ValueError when they surely differ."""
+    """The most specific dim equal to both; raises ValueError when they surely differ.
+    Inside a ``dim_scope``, a name that meets a size is bound to it."""
     if dims_equal(a, b) is False:
-        raise ValueError(f"dim {a} vs {b}")
+        raise ValueError(f"dim {describe_dim(a)} vs {describe_dim(b)}")
+    scope = _SCOPE.get()
+    if scope is not None:
+        scope.learn(a, b)
     if isinstance(a, int):
         return a
     if isinstance(b, int):
@@ -99,7 +164,7 @@ def _broadcast_error(shapes, dtypes, i, j, axis, ndim) -> RuleError:
     db = b[axis - (ndim - len(b))]
     message = (
         f"cannot broadcast {format_type(dtypes[i], a)} with {format_type(dtypes[j], b)}: "
-        f"dim {format_dim(da)} vs {format_dim(db)}"
+        f"dim {describe_dim(da)} vs {describe_dim(db)}"
     )
     return RuleError(BROADCAST, message, ("dims broadcast when they are equal or one is 1",))
 
