@@ -249,6 +249,7 @@ class Analysis:
         module calls at import time is followed except what builds constants and shared
         variables (``sandbox``)."""
         frame = Frame(module.names, None, module.names, module.placement)
+        self.interp.base_span = SourceSpan(module.path, 1, 1)
         importing, self.importing = self.importing, True
         try:
             for stmt in module.tree.body:
@@ -466,15 +467,24 @@ class Analysis:
                 frame.vars[star.name.value] = UNKNOWN
         state = operators.TraceState(span_of=lambda site: site.span)
         self.interp.steps = 0
+        self.interp.base_span = fn.span
         with dim_scope(self.strict_dims) as scope, operators.tracing(state):
+            scope.on_meet = lambda a, b: self.found.append(
+                _strict_warning(a, b, self.interp.current_span() or fn.span)
+            )
             try:
                 result = self.interp.run_body(fdef.body.body, frame)
             except (GiveUp, RecursionError):
                 return
+            returned = result if isinstance(result, (tuple, list)) else [result]
+            undefined = [r for r in returned if isinstance(r, operators.Undefined)]
+            for value in undefined:  # returned, so used: an error
+                message = f"{value.name!r} {value.reason}"
+                self.found.append(error(value.code, message, value.span or fn.span))
+            if undefined:
+                return
             self.check_result(fn, specs.get("return"), result)
             self.check_updates(fn, state.final)
-        for a, b in dict.fromkeys(scope.met):
-            self.found.append(_strict_warning(a, b, fn.span))
 
     def check_result(self, fn: UserFunction, spec, result) -> None:
         if not isinstance(spec, TensorSpec) or is_unknown(result):

@@ -147,10 +147,11 @@ class Interpreter:
         self.steps = 0
         self.depth = 0
         self._spans: list[SourceSpan] = []
+        self.base_span: SourceSpan | None = None  # where errors go when no node is known
 
     # -- places and errors -----------------------------------------------------------------
     def current_span(self) -> SourceSpan | None:
-        return self._spans[-1] if self._spans else None
+        return self._spans[-1] if self._spans else self.base_span
 
     @contextlib.contextmanager
     def at(self, node, frame: Frame):

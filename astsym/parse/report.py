@@ -160,9 +160,10 @@ def to_sarif(results: Results, base: Path | None = None) -> str:
     """One SARIF run whose rules are the whole code registry. File URIs are relative to
     ``base`` (default: the current folder) under ``%SRCROOT%``, absolute outside it."""
     base = (base or Path.cwd()).resolve()
-    driver = {"name": "astsym", "version": _version(), "rules": [_rule(c) for c in CODES]}
-    if _homepage():
-        driver["informationUri"] = _homepage()
+    driver = {"name": "astsym", "version": version(), "rules": [_rule(c) for c in CODES]}
+    homepage = _homepage()
+    if homepage:
+        driver["informationUri"] = homepage
     run = {
         "tool": {"driver": driver},
         "originalUriBaseIds": {SRCROOT: {"uri": base.as_uri() + "/"}},
@@ -222,7 +223,8 @@ def _artifact(path: str, base: Path) -> dict:
     return {"uri": absolute.as_uri()}
 
 
-def _version() -> str:
+def version() -> str:
+    """astsym's installed version."""
     try:
         return metadata.version("astsym")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout

@@ -30,8 +30,10 @@ from astsym.config import config
 from astsym.graph.basic import Variable
 from astsym.graph.convert import as_tensor_variable
 from astsym.graph.shared import SharedVariable
+from astsym.graph.source import current_span, resolve_span
 from astsym.graph.type import TensorType
-from astsym.parse.annotations import DTypeSpec, TensorSpec
+from astsym.graph.updates import fit_update
+from astsym.parse.annotations import DTypeSpec, TensorSpec, check_argument, check_return
 from astsym.parse.loader import load
 from astsym.parse.operators import (
     TraceState,
@@ -41,7 +43,9 @@ from astsym.parse.operators import (
     site_key,
     tracing,
 )
-from astsym.typecheck import AstsymError, Diagnostic, RuleError
+from astsym.typecheck import AstsymError, Diagnostic, GraphTypeError, RuleError, SourceSpan
+from astsym.typecheck.diagnostics import error
+from astsym.typecheck.shapes import dim_scope
 
 from .function import function
 
@@ -128,6 +132,7 @@ class SymbolicFunction:
         """Called on symbolic values (inside another trace): its graph is inlined, and the
         shared-variable updates it makes join those of the enclosing function."""
         parent = current_trace()
+        self._check_arguments(bound)
         loaded = load(self.fn)
         state = TraceState(max_iters=self.max_iters, span_of=_site_span)
         with tracing(state):
@@ -147,13 +152,37 @@ class SymbolicFunction:
             args[name], inputs = var, inputs + [var]
         loaded = load(self.fn)
         state = TraceState(max_iters=self.max_iters, span_of=_site_span)
-        with tracing(state):
+        with tracing(state), dim_scope():
             result = loaded.function(**args)
-        outputs, structure = _outputs(result)
-        updates = self._updates(loaded, state.final)
+            outputs, structure = _outputs(result)
+            self._check_return(outputs, structure)
+            updates = self._updates(loaded, state.final)
+            for shared, value in updates:
+                _fit(shared, value)
         updates += [(s, e) for s, e in state.inner_updates if all(s is not u for u, _ in updates)]
         self._last = Traced(inputs, outputs, updates, structure, dict(state.outcomes))
         return self._last
+
+    def _check_arguments(self, bound) -> None:
+        """Symbolic arguments of an inlined call must fit the parameters' annotations."""
+        dims: dict = {}
+        for name, value in bound.arguments.items():
+            spec = self.annotations.get(name)
+            if isinstance(spec, TensorSpec):
+                where = f"argument {name!r} of {self.__name__}()"
+                try:
+                    check_argument(spec, value, where, dims)
+                except RuleError as err:
+                    raise GraphTypeError(error(err.code, err.message, current_span())) from None
+
+    def _check_return(self, outputs: list, structure: str) -> None:
+        spec = self.annotations.get("return")
+        if isinstance(spec, TensorSpec) and structure == "single":
+            try:
+                check_return(spec, outputs[0])
+            except RuleError as err:
+                span = fixed_span_of(self.fn)
+                raise GraphTypeError(error(err.code, err.message, span)) from None
 
     def _param_type(self, name, kind) -> TensorType:
         spec = self.annotations.get(name)
@@ -252,6 +281,24 @@ def _closure(fn) -> dict:
         except ValueError:
             continue
     return out
+
+
+def _fit(shared, value) -> None:
+    """The update rule of ``function`` (AS206/AS305), checked while tracing."""
+    try:
+        fit_update(shared, value)
+    except RuleError as err:
+        span = resolve_span(value.owner.span) if value.owner is not None else None
+        raise GraphTypeError(error(err.code, err.message, span, err.notes)) from None
+
+
+def fixed_span_of(fn) -> SourceSpan | None:
+    """The span of ``fn``'s def line."""
+    try:
+        _, line = inspect.getsourcelines(fn)
+        return SourceSpan(inspect.getsourcefile(fn) or "<unknown>", line, 1)
+    except (OSError, TypeError):
+        return None
 
 
 def _outputs(result) -> tuple[list, str]:

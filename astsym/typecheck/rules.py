@@ -128,6 +128,9 @@ def reshape_shape(shape: Shape, newshape: Sequence[Dim]) -> Shape:
         return tuple(None if d == -1 else d for d in newshape)
     if total is not None and known is not None and total != known:
         raise _reshape_error(shape, newshape)
+    factor = _product([d for d in shape if isinstance(d, int)])
+    if total is None and known is not None and -1 not in newshape and factor and known % factor:
+        raise _reshape_error(shape, newshape)  # k * (unknown dims) can never be ``known``
     return tuple(newshape)
 
 

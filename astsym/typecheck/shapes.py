@@ -57,6 +57,7 @@ class DimScope:
         self.aliases: dict[str, str] = {}
         self.strict = strict
         self.met: list[tuple[str, str]] = []
+        self.on_meet = None  # called with (a, b) when two names meet in strict mode
 
     def resolve(self, dim: Dim) -> Dim:
         while isinstance(dim, str) and dim in self.aliases:
@@ -74,6 +75,8 @@ class DimScope:
         elif self.strict and isinstance(ra, str) and isinstance(rb, str) and ra != rb:
             self.met.append((ra, rb))
             self.aliases[rb] = ra
+            if self.on_meet is not None:
+                self.on_meet(ra, rb)
 
 
 _SCOPE: contextvars.ContextVar[DimScope | None] = contextvars.ContextVar(

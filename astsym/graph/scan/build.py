@@ -71,8 +71,10 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards, ste
     seqs = [_sequence(s) for s in _as_list(sequences)]
     infos = [_output_info(o) for o in _as_list(outputs_info)]
     nonseqs = [_non_sequence(v) for v in _as_list(non_sequences)]
-    seq_args = [
-        _placeholder(seq, seq.type.shape[1:], f"{seq}[t{t:+d}]") for seq, taps in seqs for t in taps
+    seq_args = [  # a row of a sequence has the sequence's static dims
+        TensorType(seq.dtype, shape=seq.type.shape[1:])(f"{seq}[t{t:+d}]")
+        for seq, taps in seqs
+        for t in taps
     ]
     out_args = [
         _state_placeholder(init, taps) for init, taps in infos if init is not None for _ in taps
