@@ -30,7 +30,7 @@ from astsym.graph.shared import SharedVariable
 from astsym.graph.source import resolve_span
 from astsym.graph.updates import fit_update
 from astsym.typecheck import CODES, Diagnostic, RuleError, SourceSpan
-from astsym.typecheck.codes import SYNTAX_ERROR
+from astsym.typecheck.codes import DIM_NAMES, SYNTAX_ERROR
 from astsym.typecheck.diagnostics import error
 from astsym.typecheck.shapes import dim_scope
 
@@ -570,7 +570,7 @@ def _module_names(paths: list[str]) -> dict[str, str]:
 
 def _strict_warning(a: str, b: str, span: SourceSpan) -> Diagnostic:
     return Diagnostic(
-        "AS203" if "AS214" not in CODES else "AS214",
+        DIM_NAMES,
         "warning",
         f"dims {a} and {b} must be equal here, but they have different names",
         span,

@@ -248,6 +248,19 @@ INDEX = _code(
     ),
     fix=("Index within the dim's size, or check the operand's shape and rank."),
 )
+DIM_NAMES = _code(
+    "AS214",
+    "distinct-dim-names",
+    "Two different dim names must be equal where they meet (reported with --strict-dims).",
+    'x: f32["n", 3] + y: f32["m", 3]',
+    explanation=(
+        "Dims with different names are not known to differ, so by default nothing is "
+        "reported: `n` and `m` may be the same size at run time. With `--strict-dims` (or "
+        "`strict-dims = true` under `[tool.astsym]`) the linter warns where an op needs "
+        "two differently named dims to be equal, since that is often a mistake."
+    ),
+    fix="Use one name for dims that must agree, or reshape or transpose the operand.",
+)
 BAD_INPUT = _code(
     "AS301",
     "bad-input",
