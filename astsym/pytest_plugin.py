@@ -28,11 +28,15 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from astsym.runtime.mode import BACKENDS, backend_status
 from astsym.typecheck import AstsymError
+
+if TYPE_CHECKING:  # imported when --astsym-check is given, so a plain run never reads it
+    from astsym.parse.project import Settings
 
 CHECK_ITEM = "astsym-check"
 CHECK_MARKER = "astsym_check"
@@ -81,7 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_CHECKS] = _CheckSession(project_settings(config.rootpath))
 
 
-def project_settings(root: Path):
+def project_settings(root: Path) -> Settings:
     """The ``[tool.astsym]`` settings (``astsym.parse.project.Settings``) of the nearest
     ``pyproject.toml`` at or above pytest's root folder, as ``astsym check`` reads them; a
     bad table stops the run as a usage error."""
@@ -102,7 +106,7 @@ def check_settings(config: pytest.Config) -> dict:
     return {"strict_dims": bool(strict or settings.strict_dims), "disabled": settings.disable}
 
 
-def _selected(path: Path, settings) -> bool:
+def _selected(path: Path, settings: Settings) -> bool:
     """Whether ``[tool.astsym]`` include/exclude let ``astsym check`` read the file: its
     name or root-relative path is included, and neither it nor a folder above is excluded."""
     try:
@@ -126,7 +130,7 @@ class _CheckSession:
     """The files visited during collection and, once the first check item runs, their
     diagnostics, found by one analysis of all of them (so imports between them resolve)."""
 
-    settings: object  # astsym.parse.project.Settings
+    settings: Settings
     paths: dict[Path, str] = field(default_factory=dict)  # absolute path -> display name
     results: dict | None = None
     unreadable: dict[str, str] = field(default_factory=dict)  # display name -> why

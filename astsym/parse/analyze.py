@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import importlib
 import re
-import textwrap
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from astsym.typecheck.shapes import dim_scope
 from . import operators, sandbox
 from .abstract_ops import AbstractOps
 from .annotations import TensorSpec, check_argument, check_return
-from .convert import convert_function
+from .convert import convert_node
 from .interpret import MAX_DEPTH, Closure, Frame, GiveUp, Interpreter, Placement
 from .sandbox import UNKNOWN, is_unknown
 
@@ -142,6 +141,7 @@ class Module:
     source: str
     tree: cst.Module
     placement: Placement
+    positions: object  # node -> CodeRange, for the file's tree
     names: dict = field(default_factory=dict)
     functions: list = field(default_factory=list)
     ready: bool = False
@@ -171,16 +171,12 @@ class UserFunction:
         return self.node.name.value
 
     def converted(self):
-        """(the converted FunctionDef, its placement, its sites), converted once."""
+        """(the converted FunctionDef, its placement, its sites), converted once, as
+        tracing converts it (but from the file's tree: nothing is parsed again)."""
         if self._converted is None:
-            text = cst.Module([]).code_for_node(self.node.with_changes(leading_lines=[]))
-            text = textwrap.dedent(text)
-            above = next(i for i, line in enumerate(text.splitlines()) if _DEF.match(line.lstrip()))
-            conversion = convert_function(text)
-            placement = Placement(
-                self.span.file, self.span.line - above - 1, self.span.col - 1, conversion.origins
-            )
-            fdef = next(s for s in conversion.tree.body if isinstance(s, cst.FunctionDef))
+            conversion = convert_node(self.node, self.module.positions)
+            placement = Placement(self.span.file, 0, 0, conversion.origins)
+            fdef = conversion.tree.body[0]
             sites = [_Site(site, placement) for site in conversion.sites]
             self._converted = (fdef, placement, sites)
             self.state_names = conversion.shared_candidates
@@ -239,7 +235,8 @@ class Analysis:
             id(node): (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)
             for node, p in positions.items()
         }
-        module = Module(path, source, wrapper.module, Placement(path, 0, 0, origins))
+        placement = Placement(path, 0, 0, origins)
+        module = Module(path, source, wrapper.module, placement, positions)
         self.modules[path] = module
         self.fill(module)
         return module

@@ -74,6 +74,17 @@ def convert_function(source: str) -> Conversion:
     )
 
 
+def convert_node(fdef: cst.FunctionDef, positions) -> Conversion:
+    """Convert a function definition that is part of an already parsed file, given that
+    file's positions (the static analyzer's way: no code text, no source map; sites and
+    origins are in the file's lines and columns)."""
+    converter = _Converter(positions)
+    out = fdef.visit(converter)
+    origins = {key: value[1:] for key, value in converter.origins.items()}
+    tree = cst.Module(body=[out])
+    return Conversion("", converter.sites, converter.shared_candidates, [], tree, origins)
+
+
 def _shared_names(original_positions, module: cst.Module, converter) -> list[tuple]:
     """(generated line, col, original line, col) of every node the conversion carried over
     from the user's code, and of each converted statement's call: the anchors of the source
