@@ -76,14 +76,14 @@ def syntax_error(source: str, path: str) -> Diagnostic | None:
     except SyntaxError as err:
         line, col = err.lineno or 1, err.offset or 1
         return error(SYNTAX_ERROR, f"invalid syntax: {err.msg}", SourceSpan(path, line, col))
-    except ValueError as err:  # null bytes
+    except (ValueError, RecursionError, MemoryError) as err:  # null bytes, deep nesting
         return error(SYNTAX_ERROR, f"invalid source: {err}", SourceSpan(path, 1, 1))
-    try:
-        cst.parse_module(source)
-    except cst.ParserSyntaxError as err:
-        span = SourceSpan(path, err.raw_line, err.raw_column + 1)
-        return error(SYNTAX_ERROR, f"invalid syntax: {err.message}", span)
     return None
+
+
+def _cst_error(err: cst.ParserSyntaxError, path: str) -> Diagnostic:
+    span = SourceSpan(path, err.raw_line, err.raw_column + 1)
+    return error(SYNTAX_ERROR, f"invalid syntax: {err.message}", span)
 
 
 def _read(path: str) -> str:
@@ -211,10 +211,15 @@ class Analysis:
     # -- files ------------------------------------------------------------------------------
     def run(self, path: str) -> list[Diagnostic]:
         self.found.clear()
-        syntax = syntax_error(self.sources[path], path)
+        source = self.sources[path]
+        syntax = syntax_error(source, path)
         if syntax is not None:
             return [syntax]
+        if "symbolic" not in source:  # no @symbolic function, under any name: nothing to do
+            return []  # (files it imports from are read when something imports them)
         module = self.module(path)
+        if module is None:
+            return list(self.found)  # libcst could not parse what Python can
         for fn in list(module.functions):
             if fn.symbolic:
                 self.entry(fn)
@@ -226,10 +231,14 @@ class Analysis:
         if path in self.modules:
             return self.modules[path]
         source = self.sources[path]
-        if syntax_error(source, path) is not None:
+        try:
+            parsed = cst.parse_module(source)
+        except (cst.ParserSyntaxError, RecursionError) as err:
             self.modules[path] = None
+            if isinstance(err, cst.ParserSyntaxError) and syntax_error(source, path) is None:
+                self.found.append(_cst_error(err, path))
             return None
-        wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
+        wrapper = MetadataWrapper(parsed, unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)
         origins = {
             id(node): (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)
@@ -353,14 +362,16 @@ class Analysis:
         return self.import_module(dotted, frame)
 
     def import_module(self, dotted: str, frame: Frame):
+        """numpy, math and astsym are the real modules (even when astsym's own files are
+        being checked); another checked file is its names; anything else is unknown."""
+        if sandbox.module_allowed(dotted):
+            try:
+                return importlib.import_module(dotted)
+            except ImportError:
+                return UNKNOWN
         if dotted in self.by_name:
             return self.file_module_path(self.by_name[dotted])
-        if not sandbox.module_allowed(dotted):
-            return UNKNOWN
-        try:
-            return importlib.import_module(dotted)
-        except ImportError:
-            return UNKNOWN
+        return UNKNOWN
 
     def file_module(self, target: Path):
         for candidate in (target.with_suffix(".py"), target / "__init__.py"):

@@ -16,6 +16,7 @@ the user's file needs only their positions (see ``sourcemap.py``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -371,10 +372,13 @@ class _Converter(cst.CSTTransformer):
 
 
 # -- building pieces of code -----------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
 def _expr(text: str) -> cst.BaseExpression:
+    """Generated code pieces are parsed once (nodes are immutable, so they can be shared)."""
     return cst.parse_expression(text)
 
 
+@functools.lru_cache(maxsize=4096)
 def _stmt(text: str) -> cst.BaseStatement:
     return cst.parse_statement(text)
 
