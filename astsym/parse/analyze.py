@@ -207,6 +207,7 @@ class Analysis:
         self.by_name = _module_names(list(sources))
         self.depth = 0
         self.importing = False  # module-level code: the user's functions are not called
+        self.resolved: dict | None = None  # resolved path -> path as given
 
     # -- files ------------------------------------------------------------------------------
     def run(self, path: str) -> list[Diagnostic]:
@@ -347,12 +348,18 @@ class Analysis:
                 value = UNKNOWN
             frame.vars[bound] = value
 
+    def follows_files(self, frame: Frame) -> bool:
+        """Imports of other checked files are followed from files with a symbolic function
+        (one level: enough for the signatures and shared variables they use)."""
+        module = self.module_of(frame)
+        return module is not None and "symbolic" in module.source
+
     def resolve_from(self, node: cst.ImportFrom, frame: Frame):
         dotted = _dotted(node.module) if node.module is not None else ""
         dots = len(node.relative)
         if dots:
             module = self.module_of(frame)
-            if module is None:
+            if module is None or not self.follows_files(frame):
                 return UNKNOWN
             folder = Path(module.path).parent
             for _ in range(dots - 1):
@@ -369,15 +376,17 @@ class Analysis:
                 return importlib.import_module(dotted)
             except ImportError:
                 return UNKNOWN
-        if dotted in self.by_name:
+        if dotted in self.by_name and self.follows_files(frame):
             return self.file_module_path(self.by_name[dotted])
         return UNKNOWN
 
     def file_module(self, target: Path):
+        if self.resolved is None:
+            self.resolved = {Path(p).resolve(): p for p in self.sources}
         for candidate in (target.with_suffix(".py"), target / "__init__.py"):
-            for path in self.sources:
-                if Path(path).resolve() == candidate.resolve():
-                    return self.file_module_path(path)
+            path = self.resolved.get(candidate.resolve())
+            if path is not None:
+                return self.file_module_path(path)
         return UNKNOWN
 
     def file_module_path(self, path: str):
