@@ -22,6 +22,7 @@ from .shapes import (
     describe_dim,
     format_dim,
     format_shape,
+    format_type,
     unify_dims,
 )
 
@@ -53,25 +54,32 @@ def reduce_shape(shape: Shape, axis=None, keepdims: bool = False) -> Shape:
     return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 
-def _contract(a: Dim, b: Dim, sa: Shape, sb: Shape, what: str) -> None:
+def _contract(a: Dim, b: Dim, sa: Shape, sb: Shape, what: str, dtypes=None) -> None:
     try:
         unify_dims(a, b)
     except ValueError:
+        shown_a, shown_b = _shown(sa, dtypes, 0), _shown(sb, dtypes, 1)
         raise RuleError(
             MATMUL,
-            f"{what}: inner dims differ, {format_shape(sa)} and {format_shape(sb)}: "
+            f"{what}: inner dims differ, {shown_a} and {shown_b}: "
             f"dim {describe_dim(a)} vs {describe_dim(b)}",
             ("the last dim of the left operand must equal the contracted dim of the right",),
         ) from None
 
 
-def matmul_shape(a: Shape, b: Shape) -> Shape:
-    """``numpy.matmul``: 1-D operands are promoted then the added dim dropped."""
+def _shown(shape: Shape, dtypes, i: int) -> str:
+    """An operand for a message: ``f32[n, 3]`` when its dtype is known, else ``[n, 3]``."""
+    return format_type(dtypes[i], shape) if dtypes else format_shape(shape)
+
+
+def matmul_shape(a: Shape, b: Shape, dtypes: tuple[str, str] | None = None) -> Shape:
+    """``numpy.matmul``: 1-D operands are promoted then the added dim dropped; ``dtypes``
+    only make error messages name the operands' types."""
     if not a or not b:
         raise RuleError(RANK, "matmul does not accept scalars; use * to scale")
     sa = (1,) + tuple(a) if len(a) == 1 else tuple(a)
     sb = tuple(b) + (1,) if len(b) == 1 else tuple(b)
-    _contract(sa[-1], sb[-2], a, b, "matmul")
+    _contract(sa[-1], sb[-2], a, b, "matmul", dtypes)
     batch = broadcast_shapes([sa[:-2], sb[:-2]])
     out = batch + (sa[-2], sb[-1])
     if len(a) == 1:
@@ -166,7 +174,7 @@ def dimshuffle_shape(shape: Shape, new_order: Sequence) -> Shape:
     return tuple(1 if i == "x" else shape[i] for i in new_order)
 
 
-def concat_shape(shapes: Sequence[Shape], axis: int) -> Shape:
+def concat_shape(shapes: Sequence[Shape], axis: int, dtypes: Sequence[str] | None = None) -> Shape:
     if not shapes:
         raise RuleError(SHAPE, "concatenate needs at least one operand")
     ndim = len(shapes[0])
@@ -181,7 +189,7 @@ def concat_shape(shapes: Sequence[Shape], axis: int) -> Shape:
             )
     axis = normalize_axis(axis, ndim)
     out = list(shapes[0])
-    for s in shapes[1:]:
+    for k, s in enumerate(shapes[1:], start=1):
         for i in range(ndim):
             if i == axis:
                 out[i] = (
@@ -193,8 +201,8 @@ def concat_shape(shapes: Sequence[Shape], axis: int) -> Shape:
             except ValueError:
                 raise RuleError(
                     SHAPE,
-                    f"concatenate along axis {axis}: {format_shape(shapes[0])} and "
-                    f"{format_shape(s)} differ in dim {i} ({describe_dim(out[i])} vs "
+                    f"concatenate along axis {axis}: {_shown(shapes[0], dtypes, 0)} and "
+                    f"{_shown(s, dtypes, k)} differ in dim {i} ({describe_dim(out[i])} vs "
                     f"{describe_dim(s[i])})",
                 ) from None
     return tuple(out)

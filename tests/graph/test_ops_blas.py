@@ -218,7 +218,7 @@ def test_error_points_at_the_users_line(tmp_path):
     assert (d.code, d.span.file, d.span.line, d.span.col) == ("AS202", str(path), 4, 5)
     lines = d.render().splitlines()
     assert lines[0].startswith(f"{path}:4:5: error[AS202] ")
-    assert "[n, 3] and [4, m]" in lines[0]
+    assert "f32[n, 3] and f32[4, m]" in lines[0]
     assert lines[1:3] == ["   4 | c = a @ b", "           ^^^^^"]
 
 

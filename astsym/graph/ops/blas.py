@@ -34,7 +34,7 @@ class MatMul(Op):
 
     def make_node(self, a, b):
         a, b, dtype = _operands(a, b)
-        out = matmul_shape(a.type.shape, b.type.shape)
+        out = matmul_shape(a.type.shape, b.type.shape, (a.dtype, b.dtype))
         return Apply(self, [a, b], [TensorType(dtype, shape=out)])
 
     def perform(self, node, inputs):

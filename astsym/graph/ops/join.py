@@ -35,7 +35,9 @@ class Join(Op):
 
     def make_node(self, *tensors):
         tensors = [as_tensor_variable(t) for t in tensors]
-        out_shape = concat_shape([t.type.shape for t in tensors], self.axis)
+        out_shape = concat_shape(
+            [t.type.shape for t in tensors], self.axis, [t.dtype for t in tensors]
+        )
         dtype = promote(*[t.dtype for t in tensors])
         tensors = [cast(t, dtype) for t in tensors]
         return Apply(self, tensors, [TensorType(dtype, shape=out_shape)])
