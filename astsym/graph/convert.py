@@ -73,6 +73,13 @@ def as_tensor_variable(x, name: str | None = None, ndim: int | None = None, dtyp
 
             return cast(x, dtype)
         return x
+    unusable = getattr(type(x), "fail_as_operand", None)
+    if unusable is not None:  # a name with no value (see parse.operators.Undefined)
+        unusable(x)
+    if isinstance(x, (list, tuple)):
+        for v in x:
+            if getattr(type(v), "fail_as_operand", None) is not None:
+                type(v).fail_as_operand(v)
     if isinstance(x, (list, tuple)) and any(isinstance(v, Variable) for v in x):
         from .ops.join import stack
 

@@ -117,6 +117,8 @@ class AbstractOps:
     @staticmethod
     @_helper
     def for_stmt(iterable, body_fn, names, init, brk, site, taps=()):
+        if isinstance(iterable, operators.Undefined):
+            iterable.fail_as_operand()
         if _symbolic(iterable):
             body = _keep_known(body_fn, 1 + len(taps))
             return operators.for_stmt(iterable, body, names, init, brk, site, taps)
@@ -147,7 +149,9 @@ class AbstractOps:
             state = body_fn(*state)
             if brk is not None:
                 flag = state[names.index(brk)]
-                if is_unknown(flag) or _symbolic(flag):
+                if _symbolic(flag):  # a symbolic break in a Python loop: tracing refuses it
+                    operators._python_flag(flag, site)
+                if is_unknown(flag):
                     break
                 if flag:
                     return state

@@ -14,10 +14,10 @@ never importing or running the files (see ``interpret.py``).
 
 from __future__ import annotations
 
-import ast
 import importlib
 import os
 import re
+import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +73,9 @@ def check_files(
 def syntax_error(source: str, path: str) -> Diagnostic | None:
     """AS100 at the offending position when ``source`` is not valid Python (parsed only)."""
     try:
-        ast.parse(source, filename=path)
+        with warnings.catch_warnings():  # the user's invalid escapes are not our output
+            warnings.simplefilter("ignore")
+            compile(source, path, "exec", dont_inherit=True)  # compiled, never run
     except SyntaxError as err:
         line, col = err.lineno or 1, err.offset or 1
         return error(SYNTAX_ERROR, f"invalid syntax: {err.msg}", SourceSpan(path, line, col))
@@ -88,8 +90,8 @@ def _cst_error(err: cst.ParserSyntaxError, path: str) -> Diagnostic:
 
 
 def _read(path: str) -> str:
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return handle.read()
+    with open(path, "rb") as handle:  # a byte order mark is not part of the source
+        return handle.read().decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 # -- suppression and filtering ---------------------------------------------------------------
@@ -207,6 +209,7 @@ class Analysis:
         self.interp = Interpreter(self.found.append, self)
         self.by_name = _module_names(list(sources))
         self.depth = 0
+        self.calls = 0
         self.importing = False  # module-level code: the user's functions are not called
         self.resolved: dict | None = None  # resolved path -> path as given
 
@@ -241,7 +244,11 @@ class Analysis:
                 self.found.append(_cst_error(err, path))
             return None
         wrapper = MetadataWrapper(parsed, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
+        try:
+            positions = wrapper.resolve(PositionProvider)
+        except RecursionError:  # nesting deeper than libcst can walk: not analyzed
+            self.modules[path] = None
+            return None
         origins = {
             id(node): (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)
             for node, p in positions.items()
@@ -410,6 +417,9 @@ class Analysis:
     def call_user(self, fn: UserFunction, args: tuple, kwargs: dict):
         """A call from analyzed code: the arguments checked against a ``@symbolic``
         function's annotations, then its body interpreted (as tracing inlines it)."""
+        self.calls += 1
+        if self.calls > MAX_CALLS:
+            raise GiveUp("too many calls")  # (exponential recursion): this function stops
         if fn.symbolic:
             self.check_arguments(fn, args, kwargs)
         fdef, placement, sites = fn.converted()
@@ -494,6 +504,7 @@ class Analysis:
                 frame.vars[star.name.value] = UNKNOWN
         state = operators.TraceState(span_of=lambda site: site.span)
         self.interp.steps = 0
+        self.calls = 0
         self.interp.base_span = fn.span
         with dim_scope(self.strict_dims) as scope, operators.tracing(state):
             scope.on_meet = lambda a, b: self.found.append(
@@ -541,6 +552,9 @@ class Analysis:
                 self.found.append(error(err.code, err.message, span, err.notes))
             except Exception:  # noqa: BLE001
                 continue
+
+
+MAX_CALLS = 500  # calls of the user's functions while analyzing one @symbolic function
 
 
 def _parameter(spec, name: str):

@@ -274,7 +274,7 @@ class _Converter(cst.CSTTransformer):
         if why:
             return self._guard_loop(original, updated, why)
         item = self._name("item")
-        body, taps = _taps(body, updated.target, assigned_names(body))
+        body, taps = _taps(body, updated.target, assigned_names(body), self)
         body = [
             cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(updated.target)], _expr(item))])
         ] + body
@@ -387,9 +387,16 @@ class _TapReads(cst.CSTTransformer):
     """``x[t + k]`` (``t`` the loop index, ``x`` not assigned in the loop, ``k`` a literal)
     -> a parameter ``__tap_x_k``: the loop can read it through scan taps."""
 
-    def __init__(self, index: str, assigned: list[str]) -> None:
-        self.index, self.assigned = index, assigned
+    def __init__(self, index: str, assigned: list[str], converter=None) -> None:
+        self.index, self.assigned, self.converter = index, assigned, converter
         self.taps: list[tuple[str, str, int]] = []  # (parameter, array name, offset)
+
+    def on_leave(self, original_node, updated_node):
+        result = super().on_leave(original_node, updated_node)
+        origin = self.converter.origins.get(id(original_node)) if self.converter else None
+        if origin is not None and result is not original_node:  # rebuilt: keep the map
+            self.converter.record(result, *origin[1:])
+        return result
 
     def visit_FunctionDef(self, node) -> bool:
         return False
@@ -426,11 +433,11 @@ def _offset_of(expr, index: str) -> int | None:
     return -k if isinstance(expr.operator, cst.Subtract) else None
 
 
-def _taps(body: list, target, assigned: list[str]):
+def _taps(body: list, target, assigned: list[str], converter=None):
     """The body with its ``x[t + k]`` reads turned into tap parameters, and the taps."""
     if not isinstance(target, cst.Name) or target.value in assigned:
         return body, []
-    reads = _TapReads(target.value, assigned)
+    reads = _TapReads(target.value, assigned, converter)
     return [stmt.visit(reads) for stmt in body], reads.taps
 
 

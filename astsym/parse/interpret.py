@@ -277,8 +277,11 @@ class Interpreter:
                     if item.asname is not None:
                         self.assign(item.asname.name, UNKNOWN if value is not None else None, frame)
                 self.block(stmt.body.body, frame)
-            elif isinstance(stmt, cst.Try):
-                self.block(stmt.body.body, frame)
+            elif isinstance(stmt, (cst.Try, cst.TryStar)):
+                self.try_(stmt, frame)
+            elif isinstance(stmt, cst.Match):
+                self.expr(stmt.subject, frame)
+                self.paths([case.body.body for case in stmt.cases], frame)
             elif isinstance(stmt, cst.ClassDef):
                 frame.vars[stmt.name.value] = UNKNOWN
             # anything else (match, async forms) is not followed
@@ -337,9 +340,10 @@ class Interpreter:
         items = None
         if not is_unknown(value) and isinstance(value, (tuple, list)):
             items = list(value)
-        elif isinstance(value, Variable) and value.ndim >= 1 and value.type.shape[0] is not None:
+        elif isinstance(value, Variable) and value.ndim >= 1:
             n = value.type.shape[0]
-            items = [self.guarded(operator.getitem, value, i) for i in range(n)] if n < 64 else None
+            small = isinstance(n, int) and n < 64
+            items = [self.guarded(operator.getitem, value, i) for i in range(n)] if small else None
         if items is not None and not starred and len(items) != len(elements):
             items = None
         for i, element in enumerate(elements):
@@ -368,12 +372,24 @@ class Interpreter:
         else:
             self.both(stmt.body.body, other, frame)
 
+    def try_(self, stmt, frame: Frame) -> None:
+        """The body then ``else``, or any handler: names that may differ are unknown; then
+        ``finally``."""
+        normal = list(stmt.body.body) + (list(stmt.orelse.body.body) if stmt.orelse else [])
+        self.paths([normal] + [h.body.body for h in stmt.handlers], frame)
+        if stmt.finalbody is not None:
+            self.block(stmt.finalbody.body.body, frame)
+
     def both(self, first, second, frame: Frame) -> None:
-        """Both branches of an ``if`` the analyzer cannot decide; names that may differ
-        after it become unknown (a return in one branch ends only that branch)."""
+        """Both branches of an ``if`` the analyzer cannot decide."""
+        self.paths([first, second], frame)
+
+    def paths(self, branches, frame: Frame) -> None:
+        """Each of ``branches`` from the same state; names that may differ after them
+        become unknown (a return in one branch ends only that branch)."""
         before = dict(frame.vars)
         outcomes = []
-        for branch in (first, second):
+        for branch in branches:
             frame.vars = dict(before)
             try:
                 self.block(branch, frame)

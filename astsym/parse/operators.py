@@ -95,6 +95,8 @@ class Undefined:
         raise UndefinedNameError(error(self.code, f"{self.name!r} {self.reason}", span))
 
     __getattr__ = _fail
+    fail_as_operand = _fail  # as_tensor_variable calls it: an op given this name fails
+    __abs__ = _fail
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail
     __truediv__ = __rtruediv__ = __pow__ = __matmul__ = __getitem__ = __call__ = _fail
     __neg__ = __lt__ = __gt__ = __le__ = __ge__ = __bool__ = __iter__ = _fail

@@ -132,7 +132,7 @@ def _allowed(fn, args, kwargs) -> bool:
     if any(fn is b for b in SAFE_BUILTINS.values()):
         return _small_builtin_call(fn, args)
     if owner is not None and isinstance(owner, (list, dict, set, str, tuple, int, float)):
-        return name not in ("__setattr__",)
+        return all(_bounded(a) and not _big_int(a) for a in (*args, *kwargs.values()))
     if module.startswith("astsym"):
         return module_allowed(module)
     if module == "math" or owner is math:
@@ -177,14 +177,34 @@ def _bounded(value) -> bool:
 
 def _numpy_allowed(fn, name, args, kwargs, owner) -> bool:
     everything = (*args, *kwargs.values())
-    if contains(everything, lambda v: isinstance(v, Variable)):
+    if contains(everything, lambda v: isinstance(v, Variable) or _unusable(v)):
         return True  # dispatched to astsym by __array_function__ / __array_ufunc__
-    if isinstance(fn, type) or isinstance(fn, np.ufunc):
+    scalar_type = isinstance(fn, type) and issubclass(fn, (np.generic, np.dtype))
+    if scalar_type or isinstance(fn, np.ufunc):
         return all(np.size(v) <= MAX_ELEMENTS for v in everything if isinstance(v, np.ndarray))
-    if isinstance(owner, np.ndarray):
-        return owner.size <= MAX_ELEMENTS
+    if isinstance(fn, type):
+        return False  # np.memmap and friends touch files
+    if isinstance(owner, (np.ndarray, np.generic)):
+        return name in _ARRAY_METHODS and owner.size <= MAX_ELEMENTS
     size = _constructor_size(name, args, kwargs)
     return size is not None and size <= MAX_ELEMENTS
+
+
+# methods of a constant array that only make a value of at most its size
+_ARRAY_METHODS = {
+    "astype", "reshape", "transpose", "ravel", "flatten", "squeeze", "copy", "sum", "mean",
+    "min", "max", "prod", "std", "var", "any", "all", "argmax", "argmin", "item", "swapaxes",
+    "conj", "round", "clip", "cumsum", "dot",
+}  # fmt: skip
+
+
+def _unusable(value) -> bool:
+    """A name with no value (assigned in one branch only): using it is the error."""
+    return getattr(type(value), "fail_as_operand", None) is not None
+
+
+def _big_int(value) -> bool:
+    return isinstance(value, int) and abs(value) > MAX_ITEMS
 
 
 def _dims(value) -> int | None:

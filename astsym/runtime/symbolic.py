@@ -20,6 +20,7 @@ call, all together, only if it succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from astsym.config import config
 from astsym.graph.basic import Variable
 from astsym.graph.convert import as_tensor_variable
 from astsym.graph.shared import SharedVariable
-from astsym.graph.source import current_span, resolve_span
+from astsym.graph.source import current_span, fixed_span, resolve_span
 from astsym.graph.type import TensorType
 from astsym.graph.updates import fit_update
 from astsym.parse.annotations import DTypeSpec, TensorSpec, check_argument, check_return
@@ -293,18 +294,32 @@ def _fit(shared, value) -> None:
 
 
 def fixed_span_of(fn) -> SourceSpan | None:
-    """The span of ``fn``'s def line."""
+    """The span of ``fn``'s return annotation (where the linter reports AS210), else of
+    its def line."""
     try:
-        _, line = inspect.getsourcelines(fn)
-        return SourceSpan(inspect.getsourcefile(fn) or "<unknown>", line, 1)
+        lines, first = inspect.getsourcelines(fn)
+        file = inspect.getsourcefile(fn) or "<unknown>"
     except (OSError, TypeError):
         return None
+    start = next(
+        (i for i, t in enumerate(lines) if t.lstrip().startswith(("def ", "async def "))), 0
+    )
+    for i in range(start, len(lines)):
+        text = lines[i].split("#")[0]
+        if "->" in text:
+            col = text.index("->") + 2
+            col += len(text[col:]) - len(text[col:].lstrip())
+            return SourceSpan(file, first + i, col + 1)
+        if text.rstrip().endswith(":"):
+            break
+    return SourceSpan(file, first + start, 1)
 
 
 def _outputs(result) -> tuple[list, str]:
     for value in result if isinstance(result, (tuple, list)) else [result]:
-        if isinstance(value, Undefined):
-            value._fail()  # returning a name assigned in only one branch
+        if isinstance(value, Undefined):  # returning a name assigned in only one branch
+            with fixed_span(value.span) if value.span is not None else _nothing():
+                value._fail()
     if result is None:
         return [], "none"
     if isinstance(result, tuple):
@@ -320,3 +335,7 @@ def _restructure(values, structure: str):
     if structure == "single":
         return values[0]
     return tuple(values) if structure == "tuple" else list(values)
+
+
+def _nothing():
+    return contextlib.nullcontext()
