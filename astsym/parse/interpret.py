@@ -223,14 +223,7 @@ class Interpreter:
         args = list(args)
         kwargs = dict(kwargs)
         for param in positional:
-            name = param.name.value
-            if args:
-                frame.vars[name] = args.pop(0)
-            elif name in kwargs:
-                frame.vars[name] = kwargs.pop(name)
-            elif param.default is not None:
-                frame.vars[name] = self.expr(param.default, outer)
-            else:
+            if not self._bind_one(param, args, kwargs, frame, outer):
                 return False
         star = params.star_arg
         if isinstance(star, cst.Param):
@@ -239,17 +232,25 @@ class Interpreter:
         if args:
             return False
         for param in params.kwonly_params:
-            name = param.name.value
-            if name in kwargs:
-                frame.vars[name] = kwargs.pop(name)
-            elif param.default is not None:
-                frame.vars[name] = self.expr(param.default, outer)
-            else:
+            if not self._bind_one(param, [], kwargs, frame, outer):
                 return False
         if params.star_kwarg is not None:
             frame.vars[params.star_kwarg.name.value] = kwargs
             kwargs = {}
         return not kwargs
+
+    def _bind_one(self, param, args: list, kwargs: dict, frame: Frame, outer: Frame) -> bool:
+        """One parameter from the next positional argument, a keyword, or its default."""
+        name = param.name.value
+        if args:
+            frame.vars[name] = args.pop(0)
+        elif name in kwargs:
+            frame.vars[name] = kwargs.pop(name)
+        elif param.default is not None:
+            frame.vars[name] = self.expr(param.default, outer)
+        else:
+            return False
+        return True
 
     # -- statements ------------------------------------------------------------------------
     def block(self, stmts, frame: Frame) -> None:
