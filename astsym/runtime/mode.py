@@ -23,8 +23,8 @@ LINKERS = {
     "vm_nogc": "py",
     "cvm_nogc": "py",
     "c|py_nogc": "py",
-    "numba": "py",
-    "cpu": "py",
+    "numba": "cpu",
+    "cpu": "cpu",
 }
 OPTIMIZERS = ("fast_run", "fast_compile", "merge", "None", None)
 
@@ -58,7 +58,8 @@ NAMED = {
     "DebugMode": Mode("py", "fast_run"),
     "DEBUG_MODE": Mode("py", "fast_run"),
     "py": Mode("py", "fast_run"),
-    "cpu": Mode("py", "fast_run"),
+    "cpu": Mode("cpu", "fast_run"),
+    "CPU": Mode("cpu", "fast_run"),
 }
 
 
@@ -80,14 +81,13 @@ BACKENDS = ("py", "cpu", "gpu")
 
 #: Why a backend cannot run here, by name; a backend that can run is absent.
 _MISSING = {
-    "cpu": "the cpu (Numba) backend is not built yet; 'cpu' modes run on 'py'",
     "gpu": "the gpu (CuPy) backend is not built yet",
 }
 
 
 def backend_status(name: str) -> str | None:
     """None when backend ``name`` ('py', 'cpu', 'gpu') can run here, else why not."""
-    if name == "py":
+    if name in ("py", "cpu"):
         return None
     if name not in _MISSING:
         raise ValueError(f"unknown backend {name!r}; use 'py', 'cpu' or 'gpu'")
