@@ -82,9 +82,15 @@ def render(op, node) -> tuple[str, dict]:
             lines.append(f"{pad}a{i} = in{i}[{_index(var.type.shape, out_type.ndim, idx)}]")
     for s, (step_op, refs, dtype) in enumerate(op.steps):
         args = [f"a{-1 - r}" if r < 0 else f"t{r}" for r in refs]
-        lines.append(f"{pad}t{s} = {_expression(step_op, args, dtype, names)}")
+        same = all(_dtype_of(r, node, op) == dtype for r in refs)  # no conversion to write
+        expression = _expression(step_op, args, dtype, names, not same)
+        lines.append(f"{pad}t{s} = {expression}")
     lines.append(f"{pad}out[{', '.join(idx)}] = t{len(op.steps) - 1}")
     return "\n".join(lines) + "\n", names
+
+
+def _dtype_of(ref: int, node, op) -> str:
+    return node.inputs[-1 - ref].dtype if ref < 0 else op.steps[ref][2]
 
 
 def _index(shape, out_ndim: int, idx: list[str]) -> str:
@@ -94,7 +100,7 @@ def _index(shape, out_ndim: int, idx: list[str]) -> str:
     return ", ".join("0" if d == 1 else idx[offset + j] for j, d in enumerate(shape))
 
 
-def _expression(op, args: list[str], dtype: str, names: dict) -> str:
+def _expression(op, args: list[str], dtype: str, names: dict, cast_needed=True) -> str:
     name = op.name
     cast = f"np.{dtype}" if dtype in ("float32", "float64") else "np.bool_"
     if name.startswith("cast_"):
@@ -104,7 +110,7 @@ def _expression(op, args: list[str], dtype: str, names: dict) -> str:
         alias = f"_{name}_{_SHORT[dtype]}"
         names[alias] = fn
         return f"{alias}({', '.join(args)})"
-    return f"{cast}({_INFIX[name].format(*args)})"
+    return f"{cast}({_INFIX[name].format(*args)})" if cast_needed else _INFIX[name].format(*args)
 
 
 KERNELS["build"] = build

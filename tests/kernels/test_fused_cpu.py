@@ -1,0 +1,93 @@
+"""The ``cpu`` backend's fused elementwise kernels agree with the ``py`` backend (the oracle)
+on random data, broadcasting included, and keep its errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import astsym
+import astsym.tensor as T
+from astsym.graph.fg import FunctionGraph
+from astsym.graph.ops.fused import FusedElemwise
+from astsym.graph.rewrites_fuse import fuse
+from astsym.typecheck import GraphRuntimeError
+
+
+def _chain(x, row, s):
+    return T.exp(-x * s + row) * T.tanh(x) + x**2 / (1 + abs(x)) - T.sigmoid(row) * T.log1p(x * x)
+
+
+def test_a_chain_becomes_one_fused_node():
+    x, row, s = T.fmatrix("x"), T.frow("row"), T.fscalar("s")
+    fg = FunctionGraph([x, row, s], [_chain(x, row, s)])
+    assert fuse(fg) == 1
+    kinds = [type(node.op) for node in fg.toposort()]
+    assert kinds.count(FusedElemwise) == 1
+
+
+def test_a_value_used_outside_the_group_is_not_swallowed():
+    x = T.fvector("x")
+    inner = T.exp(x) * 2
+    fg = FunctionGraph([x], [inner + 1, inner])
+    fuse(fg)
+    out = astsym.function([x], [inner + 1, inner], mode="cpu")(np.arange(3, dtype=np.float32))
+    assert np.allclose(out[0], out[1] + 1)
+
+
+floats = st.floats(-30, 30, width=32)
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    x=hnp.arrays(np.float32, hnp.array_shapes(min_dims=2, max_dims=2, max_side=7), elements=floats),
+    s=floats,
+    data=st.data(),
+)
+def test_cpu_equals_py_on_random_data(x, s, data):
+    row = data.draw(hnp.arrays(np.float32, (1, x.shape[1]), elements=floats))
+    tx, trow, ts = T.fmatrix("x"), T.frow("row"), T.fscalar("s")
+    expr = _chain(tx, trow, ts)
+    args = (x, row, np.float32(s))
+    want = astsym.function([tx, trow, ts], expr, mode="py")(*args)
+    got = astsym.function([tx, trow, ts], expr, mode="cpu")(*args)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=3e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_special_values_follow_numpy(dtype):
+    x = T.vector("x", dtype=dtype)
+    expr = T.exp(x) * 2 + T.log(x) - T.tanh(x)
+    values = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-40, 1e30], dtype)
+    want = astsym.function([x], expr, mode="py")(values)
+    got = astsym.function([x], expr, mode="cpu")(values)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    ok = ~np.isnan(want)
+    np.testing.assert_allclose(got[ok], want[ok], rtol=1e-6)
+
+
+def test_a_size_mismatch_is_still_a_located_error():
+    x, y = T.fvector("x"), T.fvector("y")
+    f = astsym.function([x, y], T.exp(x) * y + 1, mode="cpu")
+    with pytest.raises(GraphRuntimeError, match="not marked broadcastable"):
+        f(np.ones(3, np.float32), np.ones(4, np.float32))
+
+
+def test_the_tutorial_logistic_regression_trains_the_same_on_both_backends():
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((50, 4)), (rng.random(50) > 0.5).astype(float)
+    results = []
+    for mode in ("py", "cpu"):
+        x, y = T.dmatrix("x"), T.dvector("y")
+        w = astsym.shared(np.zeros(4), name="w")
+        p = 1 / (1 + T.exp(-T.dot(x, w)))
+        cost = (-y * T.log(p) - (1 - y) * T.log(1 - p)).mean()
+        train = astsym.function(
+            [x, y], cost, updates=[(w, w - 0.5 * astsym.grad(cost, w))], mode=mode
+        )
+        costs = [train(X, Y) for _ in range(20)]
+        results.append((np.array(costs), w.get_value()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
