@@ -419,12 +419,8 @@ class Interpreter:
         for item in items:
             self.tick()
             self.assign(stmt.target, item, frame)
-            try:
-                self.block(stmt.body.body, frame)
-            except _Break:
+            if not self.iteration(stmt, frame):
                 return
-            except _Continue:
-                continue
         if stmt.orelse is not None:
             self.block(stmt.orelse.body.body, frame)
 
@@ -451,13 +447,19 @@ class Interpreter:
                 if stmt.orelse is not None:
                     self.block(stmt.orelse.body.body, frame)
                 return
-            try:
-                self.block(stmt.body.body, frame)
-            except _Break:
+            if not self.iteration(stmt, frame):
                 return
-            except _Continue:
-                continue
         self.loop_once(stmt, lambda: None, frame)
+
+    def iteration(self, stmt, frame: Frame) -> bool:
+        """One pass of a loop body; False when it breaks out."""
+        try:
+            self.block(stmt.body.body, frame)
+        except _Break:
+            return False
+        except _Continue:
+            pass
+        return True
 
     # -- expressions -----------------------------------------------------------------------
     def expr(self, node, frame: Frame):
