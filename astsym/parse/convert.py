@@ -383,18 +383,16 @@ def _stmt(text: str) -> cst.BaseStatement:
     return cst.parse_statement(text)
 
 
-class _TapReads(cst.CSTTransformer):
-    """``x[t + k]`` (``t`` the loop index, ``x`` not assigned in the loop, ``k`` a literal)
-    -> a parameter ``__tap_x_k``: the loop can read it through scan taps."""
+class _Rebuilding(cst.CSTTransformer):
+    """A pass over converted code that rebuilds nodes: what it builds keeps the source map
+    of the node it replaces. Nested functions and lambdas are not entered."""
 
-    def __init__(self, index: str, assigned: list[str], converter=None) -> None:
-        self.index, self.assigned, self.converter = index, assigned, converter
-        self.taps: list[tuple[str, str, int]] = []  # (parameter, array name, offset)
+    converter = None
 
     def on_leave(self, original_node, updated_node):
         result = super().on_leave(original_node, updated_node)
         origin = self.converter.origins.get(id(original_node)) if self.converter else None
-        if origin is not None and result is not original_node:  # rebuilt: keep the map
+        if origin is not None and result is not original_node:
             self.converter.record(result, *origin[1:])
         return result
 
@@ -403,6 +401,15 @@ class _TapReads(cst.CSTTransformer):
 
     def visit_Lambda(self, node) -> bool:
         return False
+
+
+class _TapReads(_Rebuilding):
+    """``x[t + k]`` (``t`` the loop index, ``x`` not assigned in the loop, ``k`` a literal)
+    -> a parameter ``__tap_x_k``: the loop can read it through scan taps."""
+
+    def __init__(self, index: str, assigned: list[str], converter=None) -> None:
+        self.index, self.assigned, self.converter = index, assigned, converter
+        self.taps: list[tuple[str, str, int]] = []  # (parameter, array name, offset)
 
     def leave_Subscript(self, original, updated):
         if not isinstance(updated.value, cst.Name) or updated.value.value in self.assigned:
@@ -509,25 +516,12 @@ def _return_to_assign(block, result: str) -> list:
     return list(block[:-1]) + [last.with_changes(body=[*last.body[:-1], assign])]
 
 
-class _RecordReturns(cst.CSTTransformer):
+class _RecordReturns(_Rebuilding):
     """``return x`` in the function (not in nested defs) -> ``return __ag.ret(x, <state>)``:
     the values the shared variables end with become their updates."""
 
     def __init__(self, names: list[str], converter) -> None:
         self.names, self.converter = names, converter
-
-    def on_leave(self, original_node, updated_node):
-        result = super().on_leave(original_node, updated_node)
-        origin = self.converter.origins.get(id(original_node))
-        if origin is not None:  # this pass rebuilds nodes: keep the source map
-            self.converter.record(result, *origin[1:])
-        return result
-
-    def visit_FunctionDef(self, node) -> bool:
-        return False
-
-    def visit_Lambda(self, node) -> bool:
-        return False
 
     def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
         value = updated.value or cst.Name("None")
