@@ -178,7 +178,7 @@ class UserFunction:
         tracing converts it (but from the file's tree: nothing is parsed again)."""
         if self._converted is None:
             conversion = convert_node(self.node, self.module.positions)
-            placement = Placement(self.span.file, 0, 0, conversion.origins)
+            placement = Placement(self.span.file, conversion.origins)
             fdef = conversion.tree.body[0]
             sites = [_Site(site, placement) for site in conversion.sites]
             self._converted = (fdef, placement, sites)
@@ -186,16 +186,12 @@ class UserFunction:
         return self._converted
 
 
-_DEF = re.compile(r"(async\s+)?def\s")
-
-
 class _Site:
     """A converted statement, as the helpers see it (kind, line, note, span)."""
 
     def __init__(self, site, placement: Placement) -> None:
         self.kind, self.note, self.index = site.kind, site.note, site.index
-        self.line = site.line + placement.line0
-        self.col = site.col + placement.col0
+        self.line, self.col = site.line, site.col
         self.span = SourceSpan(placement.file, self.line, self.col)
 
 
@@ -253,7 +249,7 @@ class Analysis:
             id(node): (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)
             for node, p in positions.items()
         }
-        placement = Placement(path, 0, 0, origins)
+        placement = Placement(path, origins)
         module = Module(path, source, wrapper.module, placement, positions)
         self.modules[path] = module
         self.fill(module)
@@ -472,7 +468,7 @@ class Analysis:
                 node = cst.parse_expression(node.evaluated_value)
             except (cst.ParserSyntaxError, TypeError):
                 return UNKNOWN
-            frame = Frame({}, None, frame.module, Placement("", 0, 0, {}))
+            frame = Frame({}, None, frame.module, Placement("", {}))
         sink = self.interp.report
         if not report:
             self.interp.report = lambda d: None

@@ -79,25 +79,15 @@ COMPARE = {
 
 @dataclass
 class Placement:
-    """Where a converted function's source sits in the user's file."""
+    """Where interpreted nodes stand in the user's file (conversion keeps the positions of
+    the nodes it carries over; generated nodes have none)."""
 
     file: str
-    line0: int  # add to a line of the converted function's source
-    col0: int  # add to a column
-    origins: dict  # id(converted node) -> (line, col, end line, end col)
+    origins: dict  # id(node) -> (line, col, end line, end col), 1-based
 
     def span(self, node) -> SourceSpan | None:
         found = self.origins.get(id(node))
-        if found is None:
-            return None
-        line, col, end_line, end_col = found
-        return SourceSpan(
-            self.file,
-            line + self.line0,
-            col + self.col0,
-            None if end_line is None else end_line + self.line0,
-            None if end_col is None else end_col + self.col0,
-        )
+        return None if found is None else SourceSpan(self.file, *found)
 
 
 @dataclass

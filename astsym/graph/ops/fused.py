@@ -54,11 +54,10 @@ class FusedElemwise(Op):
     def perform(self, node, inputs):
         check_runtime_broadcast(node, inputs)
         build = KERNELS["build"]
-        if build is not None:
-            key = tuple((np.asarray(v).dtype.str, np.ndim(v)) for v in inputs)
-            if key not in self._kernels:
-                self._kernels[key] = build(self, node)
-            kernel = self._kernels[key]
+        if build is not None:  # the kernel depends on the node's types only: one per node
+            if id(node) not in self._kernels:
+                self._kernels[id(node)] = (node, build(self, node))  # (keeps the id unique)
+            kernel = self._kernels[id(node)][1]
             if kernel is not None:
                 return [kernel(*inputs)]
         return [self.reference(inputs)]
