@@ -22,6 +22,9 @@ _CHOICES = {
     "mode": ("FAST_RUN", "FAST_COMPILE", "py", "cpu", "gpu"),
     "on_opt_error": ("warn", "raise", "ignore"),
 }
+#: Boolean settings: ``True``/``False``, or from ASTSYM_FLAGS ``true``/``false``/``1``/``0``.
+_BOOLS = {"optimizer_verbose"}
+_TRUTH = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 class Config:
@@ -38,6 +41,8 @@ class Config:
         self.on_opt_error = flags.get("on_opt_error", "warn")
         self.cache_dir = flags.get("cache_dir", env.get("ASTSYM_CACHE_DIR", str(default_cache)))
         self.compute_test_value = flags.get("compute_test_value", "off")
+        # print which rewrite fired on which user line whenever a function is compiled
+        self.optimizer_verbose = flags.get("optimizer_verbose", False)
         # Theano's warn.* flags (warnings about old Theano bugs): settable, without effect
         self.warn = SimpleNamespace(subtensor_merge_bug=False)
         unknown = sorted(set(flags) - set(self._values))
@@ -45,6 +50,8 @@ class Config:
             warnings.warn(f"ASTSYM_FLAGS: unknown setting {', '.join(unknown)}", stacklevel=2)
 
     def __setattr__(self, name: str, value) -> None:
+        if name in _BOOLS:
+            value = _as_bool(name, value)
         choices = _CHOICES.get(name)
         if choices is not None and value not in choices:
             raise ValueError(f"config.{name} must be one of {', '.join(choices)}; got {value!r}")
@@ -59,6 +66,14 @@ class Config:
     def __repr__(self) -> str:
         items = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
         return f"Config({items})"
+
+
+def _as_bool(name: str, value) -> bool:
+    if isinstance(value, str) and value.strip().lower() in _TRUTH:
+        return _TRUTH[value.strip().lower()]
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"config.{name} must be True or False; got {value!r}")
 
 
 def _parse_flags(text: str) -> dict[str, str]:

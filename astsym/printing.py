@@ -6,6 +6,6 @@
 '(x + y)'
 """
 
-from astsym.graph.printing import debugprint, pp, pprint, pydotprint
+from astsym.graph.printing import debugprint, pp, pprint, pydotprint, rewrites
 
-__all__ = ["debugprint", "pp", "pprint", "pydotprint"]
+__all__ = ["debugprint", "pp", "pprint", "pydotprint", "rewrites"]

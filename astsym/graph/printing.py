@@ -1,5 +1,6 @@
 """Printing graphs: ``debugprint`` (one line per variable, as Theano prints them), ``pp``
-(infix text, in ``pretty.py``) and ``pydotprint`` (Graphviz DOT, in ``dot.py``).
+(infix text, in ``pretty.py``), ``pydotprint`` (Graphviz DOT, in ``dot.py``) and
+``rewrites`` (which rewrite fired on which user line while a function was compiled).
 
     >>> import astsym.tensor as T
     >>> x, y = T.dscalars("x", "y")
@@ -18,6 +19,7 @@ this layer does not import the runtime).
 from __future__ import annotations
 
 import sys
+from collections import Counter
 
 import numpy as np
 
@@ -70,6 +72,46 @@ def debugprint(
     out = sys.stdout if file is None else file
     out.write(text)
     return out
+
+
+def rewrites(obj, file=None):
+    """List the rewrites that fired while compiling ``obj``, one line per user line, rule
+    and op: ``path:line: group/rule on op``, sorted by file and line, with ``(xN)`` when the
+    same rule fired N times on the same line and op.
+
+    ``obj``: a compiled function (its ``rewrites``, found through ``.maker`` as well), a
+    ``RewriteLog`` or a list of its entries. ``file="str"`` returns the text; otherwise it
+    is written to ``file`` (default stdout), which is returned.
+
+    >>> import astsym, astsym.tensor as T
+    >>> x = T.dvector("x")
+    >>> f = astsym.function([x], T.log(1 + x))
+    >>> where, what = rewrites(f, file="str").rsplit(": ", 1)
+    >>> what.strip()
+    'stabilize/log1p_from_log on log'
+    """
+    entries = getattr(getattr(obj, "maker", obj), "rewrites", obj)
+    entries = getattr(entries, "entries", entries)
+    counts = Counter(_rewrite_line(entry) for entry in entries)
+    text = ""
+    for key, what in sorted(counts, key=lambda line: line[0]):  # stable: pipeline order
+        repeat = counts[key, what]
+        text += f"{_where(key)}: {what}" + (f" (x{repeat})" if repeat > 1 else "") + "\n"
+    if file == "str":
+        return text
+    out = sys.stdout if file is None else file
+    out.write(text)
+    return out
+
+
+def _rewrite_line(entry) -> tuple[tuple, str]:
+    span = entry.span
+    key = ("~", 0) if span is None else (str(span.file), int(span.line))
+    return key, f"{entry.group}/{entry.rule} on {entry.op}"
+
+
+def _where(key: tuple) -> str:
+    return "<unknown>" if key == ("~", 0) else f"{key[0]}:{key[1]}"
 
 
 class _Printer:

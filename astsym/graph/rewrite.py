@@ -4,16 +4,26 @@ A rule is a pattern (an op, or the op class it matches) and a function that retu
 outputs for a matched node, or None to leave it. The engine, not the rule, copies the matched
 node's source span onto the nodes the rule builds, and records which rule fired where.
 
-    >>> @rule(Shape, group="canonicalize")
-    ... def shape_of_known(node):          # shape(x) -> make_vector(shape_i(x, 0), ...)
-    ...     ...
+    >>> from astsym.graph.ops import math as m
+    >>> @rule(m.sqrt, group="example")
+    ... def sqrt_of_square(node):          # sqrt(square(x)) -> abs(x)
+    ...     x = node.inputs[0]
+    ...     if x.owner is None or x.owner.op is not m.square:
+    ...         return None
+    ...     return [m.abs(x.owner.inputs[0])]
+    >>> _ = GROUPS.pop("example")          # (the example does not join the pipeline)
+
+Every rule knows its group and where it is defined; ``RewriteLog`` records each firing with
+the span of the node it rewrote, which ``astsym.printing.rewrites`` lists by user line.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .basic import Apply, Constant
 from .fg import FunctionGraph
@@ -26,6 +36,7 @@ class Rule:
     pattern: object  # an Op (matched by equality) or an Op class (matched by isinstance)
     fn: Callable[[Apply], list | None]
     where: str  # file:line of the rule's definition, for explaining rewrites
+    group: str = ""  # the named set it was registered in
 
     def __add__(self, other) -> RuleSet:
         return RuleSet((self,)) + other
@@ -71,27 +82,80 @@ def rule(pattern, group: str) -> Callable:
     def register(fn):
         src = inspect.getsourcefile(fn) or "?"
         line = inspect.getsourcelines(fn)[1]
-        made = Rule(fn.__name__, pattern, fn, f"{src}:{line}")
+        made = Rule(fn.__name__, pattern, fn, f"{src}:{line}", group)
         GROUPS[group] = GROUPS.get(group, RuleSet()) + made
         return made
 
     return register
 
 
+class Firing(NamedTuple):
+    """One firing: which rule (of which group) rewrote a node of which op (its name), built
+    on which user line (``span``, a ``SourceSpan`` or None)."""
+
+    rule: str
+    op: str
+    span: object
+    group: str
+
+
 @dataclass
 class RewriteLog:
-    """Which rule fired on which node (and so which user line)."""
+    """Which rule fired on which node (and so which user line), in order.
 
-    entries: list[tuple[str, str, object]] = field(default_factory=list)
+    >>> import astsym.tensor as T
+    >>> x = T.dvector("x")
+    >>> fg = FunctionGraph([x], [-(-x)])
+    >>> log = RewriteLog()
+    >>> _ = rewrite(fg, GROUPS["canonicalize"], log)
+    >>> [(e.group, e.rule, e.op) for e in log.entries]
+    [('canonicalize', 'double_negation', 'negative')]
+    """
+
+    entries: list[Firing] = field(default_factory=list)
 
     def record(self, rule: Rule, node: Apply) -> None:
-        self.entries.append((rule.name, str(node.op), node.span))
+        self.entries.append(Firing(rule.name, _label(node.op), node.span, rule.group))
+
+    def record_pass(self, group: str, name: str, node: Apply, op=None) -> None:
+        """A firing of a pass that is not a rule (fusion, inplace): ``node`` is the node it
+        replaced, ``op`` (default ``node.op``) the op it names."""
+        self.entries.append(Firing(name, _label(node.op if op is None else op), node.span, group))
+
+
+def _label(op) -> str:
+    """An op's short name (``fused{exp,add}``), without its parameters."""
+    return getattr(op, "name", None) or str(op)
+
+
+#: The graph ``rewrite`` is working on, so that a rule can ask who uses a variable.
+_graph: ContextVar[FunctionGraph | None] = ContextVar("astsym_rewritten_graph", default=None)
+
+
+def used_only_by(var, node: Apply) -> bool:
+    """Whether ``node`` is the only user of ``var`` in the graph being rewritten (and ``var``
+    is not one of its outputs): a rule that pays only when it removes ``var``'s computation
+    asks this first. False outside ``rewrite``, where the users are unknown."""
+    fg = _graph.get()
+    if fg is None or any(out is var for out in fg.outputs):
+        return False
+    users = fg.clients().get(id(var), [])
+    return bool(users) and all(user is node for user, _ in users)
 
 
 def rewrite(
     fg: FunctionGraph, rules: RuleSet, log: RewriteLog | None = None, max_passes: int = 50
 ) -> FunctionGraph:
     """Apply ``rules`` to every node until none fires (or ``max_passes``)."""
+    token = _graph.set(fg)
+    try:
+        _rewrite(fg, rules, log, max_passes)
+    finally:
+        _graph.reset(token)
+    return fg
+
+
+def _rewrite(fg: FunctionGraph, rules: RuleSet, log: RewriteLog | None, max_passes: int) -> None:
     for _ in range(max_passes):
         changed = False
         replaced: set[int] = set()
@@ -105,7 +169,6 @@ def rewrite(
                     break
         if not changed:
             break
-    return fg
 
 
 def _apply(fg: FunctionGraph, r: Rule, node: Apply, log: RewriteLog | None) -> bool:

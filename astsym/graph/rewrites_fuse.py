@@ -1,4 +1,7 @@
-"""The ``fuse`` pass: maximal groups of elementwise nodes become one ``FusedElemwise``.
+"""The ``fuse`` passes: maximal groups of elementwise nodes become one ``FusedElemwise``; a
+group whose only user is a reduction or a softmax is folded into it (``FusedReduce``,
+``FusedSoftmax``), so the group's values are never stored; and ``make_inplace`` lets a
+group write into a dead intermediate's buffer.
 
 A group grows from a root node backwards through elementwise producers whose only users
 are in the group and whose output has the root's shape, so nothing computed inside a group
@@ -22,8 +25,11 @@ import numpy as np
 
 from .basic import Apply
 from .fg import FunctionGraph
+from .ops import math as m
+from .ops.dimshuffle import expand_dims, squeeze_axes
 from .ops.elemwise import Cast, Elemwise
-from .ops.fused import FusedElemwise
+from .ops.fused import FusedElemwise, FusedReduce, FusedSoftmax
+from .ops.reduce import Reduce
 
 #: Elementwise ops a kernel computes exactly as NumPy does on floats.
 FUSIBLE = {
@@ -52,8 +58,14 @@ def fusible(node) -> bool:
     return op.name in FUSIBLE and out in _FLOATS and all(d in _FLOATS for d in ins)
 
 
-def fuse(fg: FunctionGraph) -> int:
-    """Replace each group of two or more fusible nodes; the number of groups made."""
+def fuse_all(fg: FunctionGraph, log=None) -> int:
+    """Every fusion pass in order; the number of fused nodes made."""
+    return fuse_softmax(fg, log) + fuse(fg, log) + fuse_reductions(fg, log)
+
+
+def fuse(fg: FunctionGraph, log=None) -> int:
+    """Replace each maximal group of fusible nodes (one node is a group too, so it runs as a
+    kernel); the number of groups made."""
     made = 0
     clients = fg.clients()
     outputs = {id(o) for o in fg.outputs}
@@ -63,12 +75,157 @@ def fuse(fg: FunctionGraph) -> int:
             continue
         group = _grow(root, clients, outputs)
         done.update(id(n) for n in group)
-        if len(group) < 2:
-            continue
         fused = _build(root, group)
         fg.replace(root.outputs[0], fused)
+        _record(log, "fuse_elemwise", root, fused)
         made += 1
     return made
+
+
+def fuse_softmax(fg: FunctionGraph, log=None) -> int:
+    """exp(z - max(z, -1)) / sum(exp(z - max(z, -1)), -1), both keeping dims -> a
+    ``FusedSoftmax`` of z, when no part of it is used elsewhere."""
+    made = 0
+    clients = fg.clients()
+    outputs = {id(o) for o in fg.outputs}
+    for node in fg.toposort():
+        z = _softmax_input(node, clients, outputs)
+        if z is not None:
+            out = FusedSoftmax((), 1)(z)
+            fg.replace(node.outputs[0], out)
+            _record(log, "fuse_softmax", node, out)
+            made += 1
+    return made
+
+
+def fuse_reductions(fg: FunctionGraph, log=None) -> int:
+    """Each float sum/prod/max/min becomes a ``FusedReduce``, with the elementwise group that
+    only it uses folded in; a ``FusedSoftmax`` takes in its group likewise. Reductions of the
+    same value that differ only in ``keepdims`` are computed once."""
+    made = 0
+    clients = fg.clients()
+    outputs = {id(o) for o in fg.outputs}
+    computed: dict[tuple, object] = {}
+    for node in fg.toposort():
+        op = node.op
+        if isinstance(op, FusedSoftmax) and not op.steps:
+            steps, inputs = _producer_group(node.inputs[0], clients, outputs)
+            if steps:
+                out = FusedSoftmax(steps, len(inputs))(*inputs)
+                _replace(fg, node, out, log, "fuse_softmax_input")
+                made += 1
+            continue
+        if not _reducible(node):
+            continue
+        x = node.inputs[0]
+        key = (id(x), op.kind, op.axes, op.dtype)
+        if key in computed:
+            twin = computed[key]
+            out = expand_dims(twin, op.axes) if op.keepdims else squeeze_axes(twin, op.axes)
+            _replace(fg, node, out, log, "merge_keepdims")
+            continue
+        steps, inputs = _producer_group(x, clients, outputs)
+        out = FusedReduce(steps, len(inputs), op)(*inputs)
+        computed[key] = out
+        _replace(fg, node, out, log, "fuse_reduction")
+        made += 1
+    return made
+
+
+def make_inplace(fg: FunctionGraph, log=None) -> int:
+    """A ``FusedElemwise`` writes its output into an input's buffer when that input is a
+    fused kernel's fresh result of the output's type that nothing else uses (a dead
+    intermediate); the number of groups changed."""
+    made = 0
+    clients = fg.clients()
+    outputs = {id(o) for o in fg.outputs}
+    fused_kinds = (FusedElemwise, FusedReduce, FusedSoftmax)
+    for node in fg.toposort():
+        op, out = node.op, node.outputs[0]
+        if not isinstance(op, FusedElemwise) or op.inplace >= 0:
+            continue
+        for k, var in enumerate(node.inputs):
+            if (
+                var.owner is not None
+                and isinstance(var.owner.op, fused_kinds)
+                and id(var) not in outputs
+                and len(clients.get(id(var), [])) == 1
+                and var.type == out.type
+            ):
+                new = FusedElemwise(op.steps, op.nin, inplace=k)(*node.inputs)
+                _replace(fg, node, new, log, "inplace_elemwise", group="inplace")
+                made += 1
+                break
+    return made
+
+
+def _softmax_input(node, clients, outputs):
+    """z when ``node`` divides exp(z - max(z)) by its sum over the last axis, else None."""
+    if node.op is not m.true_divide or node.outputs[0].dtype not in _FLOATS:
+        return None
+    e, total = node.inputs
+    last = (e.ndim - 1,)
+    if not _is_reduce(total, "sum", last, e) or e.owner is None or e.owner.op is not m.exp:
+        return None
+    shifted = e.owner.inputs[0]
+    if shifted.owner is None or shifted.owner.op is not m.subtract:
+        return None
+    z, peak = shifted.owner.inputs
+    if not _is_reduce(peak, "max", last, z) or z.type != e.type:
+        return None
+    private = [(total, 1), (e, 2), (shifted, 1), (peak, 1)]
+    if any(id(v) in outputs or len(clients.get(id(v), [])) != n for v, n in private):
+        return None
+    return z
+
+
+def _is_reduce(var, kind: str, axes: tuple, of) -> bool:
+    owner = var.owner
+    return (
+        owner is not None
+        and isinstance(owner.op, Reduce)
+        and owner.op.kind == kind
+        and owner.op.axes == axes
+        and owner.op.keepdims
+        and owner.op.dtype is None
+        and owner.inputs[0] is of
+    )
+
+
+def _reducible(node) -> bool:
+    op = node.op
+    return (
+        isinstance(op, Reduce)
+        and op.kind in ("sum", "prod", "max", "min")
+        and bool(op.axes)
+        and node.inputs[0].dtype in _FLOATS
+        and node.outputs[0].dtype in _FLOATS
+    )
+
+
+def _producer_group(var, clients, outputs) -> tuple[tuple, list]:
+    """The steps and inputs of the ``FusedElemwise`` computing ``var`` when only one node
+    uses it, else no steps and ``var`` itself as the input."""
+    owner = var.owner
+    if (
+        owner is not None
+        and isinstance(owner.op, FusedElemwise)
+        and id(var) not in outputs
+        and len(clients.get(id(var), [])) == 1
+    ):
+        return owner.op.steps, list(owner.inputs)
+    return (), [var]
+
+
+def _replace(fg, node, out, log, name: str, group: str = "fuse") -> None:
+    out.owner.span = node.span
+    fg.replace(node.outputs[0], out)
+    _record(log, name, node, out, group)
+
+
+def _record(log, name: str, node, out, group: str = "fuse") -> None:
+    if log is not None:
+        log.record_pass(group, name, node, out.owner.op)
 
 
 def _grow(root: Apply, clients: dict, outputs: set) -> list[Apply]:

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from astsym.config import config
 from astsym.graph.basic import register_compiler
 from astsym.graph.fg import FunctionGraph
+from astsym.graph.printing import rewrites as rewrites_report
+from astsym.graph.rewrite import RewriteLog
 from astsym.graph.shared import SharedVariable
 from astsym.graph.source import current_span
 from astsym.graph.walk import graph_inputs
@@ -102,7 +105,13 @@ class Function:
         ]
         self.shared = free + [s for s, _ in updates if not any(s is f for f in free)]
         fg = FunctionGraph(listed + self.shared, outputs + [e for _, e in updates])
-        self.fgraph = optimize(fg, self.mode)
+        log = RewriteLog()
+        self.fgraph = optimize(fg, self.mode, log)
+        #: Which rewrite rule fired on which user line while compiling: ``Firing`` entries
+        #: (rule, op, span, group); ``astsym.printing.rewrites(f)`` lists them by line.
+        self.rewrites = log.entries
+        if config.optimizer_verbose:
+            print(rewrites_report(self, file="str"), end="")
         self.updated = [s for s, _ in updates]
         self._names = _input_names(spec.inputs)
         self._build_program()

@@ -2,10 +2,21 @@
 
     >>> Mode(linker="vm", optimizer="fast_run")
     Mode(linker='py', optimizer='fast_run')
+    >>> Mode(linker="cpu").excluding("fuse")
+    Mode(linker='cpu', optimizer='fast_run', exclude=('fuse',))
 
-Theano's linker names (``vm``, ``cvm``, ``c``, ``c|py``, ``py``) are accepted. Until the
-compiled backends exist every mode runs on the ``py`` backend, which executes each op's
-NumPy reference in order; the optimizer choice decides which rewrites run first.
+Theano's linker names (``vm``, ``cvm``, ``c``, ``c|py``, ``py``) are accepted; ``cpu``
+(``numba``) compiles fused kernels. The optimizer names a set of rewrite groups:
+
+- ``fast_run`` (or ``FAST_RUN``): every group in ``GROUP_NAMES``;
+- ``fast_compile``: ``merge``, ``canonicalize`` and ``stabilize`` (no shape inference, no
+  constant folding, no specialization, no kernels);
+- ``merge``: merging duplicated nodes only;
+- ``None`` (or ``'None'``): no rewrite at all.
+
+``including(*groups)`` and ``excluding(*groups)`` return a new Mode with groups added or
+taken away (the later call wins for a group named in both), as Theano's do. ``fuse`` and
+``inplace`` build kernels, so they run only with the ``cpu`` linker.
 """
 
 from __future__ import annotations
@@ -26,30 +37,110 @@ LINKERS = {
     "numba": "cpu",
     "cpu": "cpu",
 }
-OPTIMIZERS = ("fast_run", "fast_compile", "merge", "None", None)
+
+#: The rewrite groups, in the order the pipeline (``runtime/optimize.py``) runs them:
+#: ``shape`` computes shapes from the ops' shape rules (canonicalize rules on shape nodes,
+#: left out of ``fast_compile`` as Theano's FAST_COMPILE does not infer shapes).
+GROUP_NAMES = (
+    "merge",
+    "canonicalize",
+    "stabilize",
+    "shape",
+    "specialize",
+    "fold",
+    "fuse",
+    "inplace",
+)
+
+#: The groups each optimizer runs, by the (lower-case) optimizer name.
+OPTIMIZERS: dict[str | None, frozenset[str]] = {
+    "fast_run": frozenset(GROUP_NAMES),
+    "fast_compile": frozenset({"merge", "canonicalize", "stabilize"}),
+    "merge": frozenset({"merge"}),
+    None: frozenset(),
+}
+
+
+def _optimizer_name(optimizer) -> str | None:
+    name = optimizer.lower() if isinstance(optimizer, str) else optimizer
+    name = None if name == "none" else name
+    if name not in OPTIMIZERS:
+        raise ValueError(
+            f"unknown optimizer {optimizer!r}; use one of fast_run, fast_compile, merge, None"
+        )
+    return name
+
+
+def _group_names(names, parameter: str) -> tuple[str, ...]:
+    """``names`` checked against the known groups, as a sorted tuple."""
+    if isinstance(names, str):
+        names = (names,)
+    for name in names:
+        if name not in GROUP_NAMES:
+            raise ValueError(
+                f"{parameter}: unknown rewrite group {name!r}; "
+                f"known groups: {', '.join(GROUP_NAMES)}"
+            )
+    return tuple(sorted(set(names)))
 
 
 @dataclass(frozen=True)
 class Mode:
+    """A linker and an optimizer, with rewrite groups added (``include``) or taken away
+    (``exclude``).
+
+    >>> sorted(Mode(optimizer="FAST_COMPILE").including("fold").groups)
+    ['canonicalize', 'fold', 'merge', 'stabilize']
+    """
+
     linker: str = "py"
     optimizer: str | None = "fast_run"
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
-    def __init__(self, linker: str | None = None, optimizer: str | None = "fast_run") -> None:
+    def __init__(
+        self,
+        linker: str | None = None,
+        optimizer: str | None = "fast_run",
+        include=(),
+        exclude=(),
+    ) -> None:
         linker = "py" if linker is None else linker
         if linker not in LINKERS:
             raise ValueError(f"unknown linker {linker!r}; use one of {', '.join(LINKERS)}")
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"unknown optimizer {optimizer!r}; use one of fast_run, fast_compile, merge, None"
-            )
+        include, exclude = _group_names(include, "include"), _group_names(exclude, "exclude")
+        both = sorted(set(include) & set(exclude))
+        if both:
+            raise ValueError(f"rewrite group {both[0]!r} is both included and excluded")
         object.__setattr__(self, "linker", LINKERS[linker])
-        object.__setattr__(self, "optimizer", None if optimizer == "None" else optimizer)
+        object.__setattr__(self, "optimizer", _optimizer_name(optimizer))
+        object.__setattr__(self, "include", include)
+        object.__setattr__(self, "exclude", exclude)
 
-    def including(self, *tags: str) -> Mode:
-        return self
+    @property
+    def groups(self) -> frozenset[str]:
+        """The rewrite groups this mode runs: the optimizer's, plus included, minus excluded."""
+        return (OPTIMIZERS[self.optimizer] | set(self.include)) - set(self.exclude)
 
-    def excluding(self, *tags: str) -> Mode:
-        return self
+    def including(self, *groups: str) -> Mode:
+        """This mode with rewrite ``groups`` added, e.g. ``including('fuse')``."""
+        names = set(_group_names(groups, "including"))
+        return self._with(set(self.include) | names, set(self.exclude) - names)
+
+    def excluding(self, *groups: str) -> Mode:
+        """This mode without rewrite ``groups``, e.g. ``excluding('stabilize')``."""
+        names = set(_group_names(groups, "excluding"))
+        return self._with(set(self.include) - names, set(self.exclude) | names)
+
+    def _with(self, include: set, exclude: set) -> Mode:
+        return Mode(self.linker, self.optimizer, tuple(include), tuple(exclude))
+
+    def __repr__(self) -> str:
+        text = f"Mode(linker={self.linker!r}, optimizer={self.optimizer!r}"
+        for name in ("include", "exclude"):
+            if getattr(self, name):
+                text += f", {name}={getattr(self, name)!r}"
+        return text + ")"
 
 
 NAMED = {

@@ -1,25 +1,77 @@
-"""The rewrite pipeline a mode runs before linking: one short list of passes."""
+"""The rewrite pipeline a mode runs before linking: one short list of passes.
+
+    merge -> stabilize + canonicalize -> specialize (+ canonicalize) -> fold (+ canonicalize)
+          -> merge -> fuse -> inplace
+
+Each pass runs when the mode's groups (``Mode.groups``) hold its group, and applies the
+rules of the groups it names that the mode holds; ``fuse`` and ``inplace`` build kernels and
+run with the ``cpu`` linker only. Every firing is recorded in ``log``.
+
+    >>> import astsym.tensor as T
+    >>> from astsym.graph.fg import FunctionGraph
+    >>> from astsym.graph.rewrite import RewriteLog
+    >>> x = T.dvector("x")
+    >>> log = RewriteLog()
+    >>> fg = optimize(FunctionGraph([x], [T.log(T.sigmoid(x))]), Mode("py"), log)
+    >>> [f"{e.group}/{e.rule}" for e in log.entries]
+    ['stabilize/log_of_sigmoid']
+"""
 
 from __future__ import annotations
 
-from astsym.graph import rewrites_canonical, rewrites_stabilize  # noqa: F401  (rule groups)
+from astsym.graph import (  # noqa: F401  (importing a rule module registers its group)
+    rewrites_canonical,
+    rewrites_specialize,
+    rewrites_stabilize,
+)
 from astsym.graph.fg import FunctionGraph
-from astsym.graph.rewrite import GROUPS, merge, rewrite
-from astsym.graph.rewrites_fuse import fuse
+from astsym.graph.ops import Shape, ShapeI
+from astsym.graph.rewrite import GROUPS, RewriteLog, RuleSet, merge, rewrite
+from astsym.graph.rewrites_fuse import fuse_all, make_inplace
 
 from .mode import Mode
 
+#: The rule passes in order: (the groups that turn a pass on, the groups it applies).
+RULE_PASSES = (
+    (("stabilize", "canonicalize", "shape"), ("stabilize", "canonicalize", "shape")),
+    (("specialize",), ("specialize", "canonicalize", "shape")),
+    (("fold",), ("fold", "canonicalize", "shape")),
+)
 
-def optimize(fg: FunctionGraph, mode: Mode) -> FunctionGraph:
-    if mode.optimizer is None:
-        return fg
-    merge(fg)
-    if mode.optimizer == "fast_run":
-        rewrite(fg, GROUPS["stabilize"] + GROUPS["canonicalize"])
-        rewrite(fg, GROUPS["fold"] + GROUPS["canonicalize"])
+
+def optimize(fg: FunctionGraph, mode: Mode, log: RewriteLog | None = None) -> FunctionGraph:
+    """Rewrite ``fg`` in place with the passes ``mode`` runs; returns ``fg``."""
+    groups = mode.groups
+    if "merge" in groups:
         merge(fg)
-    if mode.linker == "cpu":
-        from astsym.kernels import numba_elemwise  # noqa: F401 (registers the kernel builder)
+    for gates, applied in RULE_PASSES:
+        if groups.intersection(gates):
+            rewrite(fg, rules(g for g in applied if g in groups), log)
+    if "merge" in groups:
+        merge(fg)
+    if mode.linker == "cpu" and groups.intersection(("fuse", "inplace")):
+        from astsym.kernels import cpu  # noqa: F401 (registers the kernel builders)
 
-        fuse(fg)
+        if "fuse" in groups:
+            fuse_all(fg, log)
+        if "inplace" in groups:
+            make_inplace(fg, log)
     return fg
+
+
+def rules(groups) -> RuleSet:
+    """The rules of the named ``groups`` (``Mode``'s names): ``canonicalize`` without the
+    shape-inference rules, which make up ``shape``."""
+    out = RuleSet()
+    for group in groups:
+        if group in ("canonicalize", "shape"):
+            wanted = group == "shape"
+            picked = [r for r in GROUPS["canonicalize"].rules if _infers_shape(r) == wanted]
+            out = out + RuleSet(tuple(picked))
+        else:
+            out = out + GROUPS.get(group, RuleSet())
+    return out
+
+
+def _infers_shape(r) -> bool:
+    return r.pattern in (Shape, ShapeI)

@@ -1,0 +1,124 @@
+"""Rendering a fused group's elementwise steps as Numba source, shared by the elementwise,
+reduction and softmax kernels (``numba_elemwise.py``, ``numba_reduce.py``).
+
+Broadcasting is decided statically: a dim of static size 1 is indexed at 0, every other dim
+by its loop index (sizes were checked at run time before the call). Inputs of static size 1
+are loaded once, before the loops. Generated code holds only generated names; the functions
+it calls are passed in ``names``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from . import vecmath
+
+_VECMATH = {"exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus", "erf"}
+_INFIX = {
+    "add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({0} * {1})",
+    "true_divide": "({0} / {1})", "negative": "(-{0})", "square": "({0} * {0})",
+    "less": "({0} < {1})", "greater": "({0} > {1})", "less_equal": "({0} <= {1})",
+    "greater_equal": "({0} >= {1})", "where": "({1} if {0} else {2})",
+    "abs": "abs({0})", "sqrt": "np.sqrt({0})", "power": "({0} * {0})",
+}  # fmt: skip
+_SHORT = {"float32": "f32", "float64": "f64", "bool": "b"}
+
+#: compiled kernels by generated source and options (a group shape compiles once a process)
+_CACHE: dict[tuple, object] = {}
+
+
+#: below this many elements a kernel runs on one thread: waking the thread pool costs more
+PARALLEL_MIN = 1 << 15
+
+
+class Kernel:
+    """The ``kernel`` function of ``source``, compiled with NumPy's error model on first use
+    in two variants: one thread for small work, ``prange`` over threads for large."""
+
+    def __init__(self, source: str, names: dict) -> None:
+        self.source, self.names = source, names
+
+    def __call__(self, size: int, *args) -> None:
+        compile_kernel(self.source, self.names, size >= PARALLEL_MIN)(*args)
+
+
+def compile_kernel(source: str, names: dict, parallel: bool = True):
+    """The njit-compiled ``kernel`` function of ``source`` with NumPy's error model."""
+    key = (source, parallel)
+    kernel = _CACHE.get(key)
+    if kernel is None:
+        namespace = {"np": np, "numba": numba, "prange": numba.prange, **names}
+        exec(compile(source, "<astsym fused kernel>", "exec"), namespace)  # noqa: S102
+        kernel = numba.njit(parallel=parallel, error_model="numpy")(namespace["kernel"])
+        _CACHE[key] = kernel
+    return kernel
+
+
+def is_scalar(var) -> bool:
+    """Every dim of ``var`` is of static size 1 (or it has none): it is loaded once."""
+    return all(d == 1 for d in var.type.shape)
+
+
+def hoisted_loads(node) -> list[str]:
+    """``aI = inI[0, ...]`` for each input of static size 1, to put before the loops."""
+    lines = []
+    for i, var in enumerate(node.inputs):
+        if is_scalar(var):
+            lines.append(f"a{i} = in{i}[{', '.join('0' for _ in var.type.shape) or '0'}]")
+    return lines
+
+
+def value_lines(op, node, idx: list[str], names: dict) -> tuple[list[str], str]:
+    """The loop body computing the group's value at index ``idx`` (one name per dim of the
+    value), and the name holding it. Raises KeyError when a step has no kernel form."""
+    lines = []
+    for i, var in enumerate(node.inputs):
+        if not is_scalar(var):
+            lines.append(f"a{i} = in{i}[{index(var.type.shape, len(idx), idx)}]")
+    for s, (step_op, refs, dtype) in enumerate(op.steps):
+        args = [f"a{-1 - r}" if r < 0 else f"t{r}" for r in refs]
+        same = all(_dtype_of(r, node, op) == dtype for r in refs)  # no conversion to write
+        lines.append(f"t{s} = {_expression(step_op, args, dtype, names, not same)}")
+    return lines, (f"t{len(op.steps) - 1}" if op.steps else "a0")
+
+
+def input_arrays(node, inputs) -> list[np.ndarray]:
+    """The inputs as arrays of their node's dtypes, 0-d ones as 1-element vectors (the
+    generated code indexes every input)."""
+    arrays = [np.asarray(x, dtype=v.type.numpy_dtype) for x, v in zip(inputs, node.inputs)]
+    return [a.reshape(1) if a.ndim == 0 else a for a in arrays]
+
+
+def _dtype_of(ref: int, node, op) -> str:
+    return node.inputs[-1 - ref].dtype if ref < 0 else op.steps[ref][2]
+
+
+def index(shape, out_ndim: int, idx: list[str]) -> str:
+    """The index expression of an array of static ``shape`` broadcast into loop ``idx``."""
+    if not shape:
+        return "0"
+    offset = out_ndim - len(shape)
+    return ", ".join("0" if d == 1 else idx[offset + j] for j, d in enumerate(shape))
+
+
+def _expression(op, args: list[str], dtype: str, names: dict, cast_needed=True) -> str:
+    name = op.name
+    cast = f"np.{dtype}" if dtype in ("float32", "float64") else "np.bool_"
+    if name.startswith("cast_"):
+        return f"{cast}({args[0]})"
+    if name in _VECMATH:
+        return f"{vecmath_name(name, dtype, names)}({', '.join(args)})"
+    return f"{cast}({_INFIX[name].format(*args)})" if cast_needed else _INFIX[name].format(*args)
+
+
+def vecmath_name(name: str, dtype: str, names: dict) -> str:
+    """The generated name of the vector math function ``name`` for ``dtype``, added to
+    ``names``."""
+    alias = f"_{name}_{_SHORT[dtype]}"
+    names[alias] = vecmath.FUNCTIONS[(name, dtype)]
+    return alias
+
+
+def nest(lines: list[str], depth: int) -> list[str]:
+    return ["    " * depth + line for line in lines]
