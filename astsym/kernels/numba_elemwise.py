@@ -11,7 +11,7 @@ import numpy as np
 from astsym.graph.ops.fused import KERNELS
 
 from . import vecmath
-from .numba_render import Kernel, hoisted_loads, input_arrays, nest, value_lines
+from .numba_render import Kernel, Recycler, hoisted_loads, input_arrays, nest, value_lines
 
 
 def build(op, node):
@@ -23,11 +23,12 @@ def build(op, node):
         return None
     kernel = Kernel(source, names)
     dtype = node.outputs[0].type.numpy_dtype
+    buffers = Recycler()
 
     def run(*inputs):
         arrays = input_arrays(node, inputs)
         shape = np.broadcast_shapes(*[np.shape(x) for x in inputs])
-        out = inputs[op.inplace] if op.inplace >= 0 else np.empty(shape, dtype)
+        out = inputs[op.inplace] if op.inplace >= 0 else buffers.empty(shape, dtype)
         kernel(out.size, out.reshape(1) if out.ndim == 0 else out, *arrays)
         return out
 

@@ -21,6 +21,7 @@ from . import vecmath
 from .numba_render import (
     PARALLEL_MIN,
     Kernel,
+    Recycler,
     hoisted_loads,
     index,
     input_arrays,
@@ -227,12 +228,13 @@ def build_softmax(op, node):
         return None
     kernel = Kernel(source, names)
     out_dtype = node.outputs[0].type.numpy_dtype
+    buffers = Recycler()
 
     def run(*inputs):
         shape = _shape(inputs)
         if shape[-1] == 0:
             return op.reference(inputs)  # NumPy's error: max of an empty row
-        out = np.empty(shape, out_dtype)
+        out = buffers.empty(shape, out_dtype)
         chunks = _chunks(shape[0], out.size) if len(shape) > 1 else 1
         kernel(out.size if len(shape) > 1 else 0, out, shape, chunks, *input_arrays(node, inputs))
         return out

@@ -9,6 +9,8 @@ it calls are passed in ``names``.
 
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
 
@@ -41,6 +43,37 @@ class Kernel:
 
     def __call__(self, size: int, *args) -> None:
         compile_kernel(self.source, self.names, size >= PARALLEL_MIN)(*args)
+
+
+class Recycler:
+    """Output buffers for one kernel that outlive a call only while someone uses them.
+
+    A large array fresh from the operating system costs a page fault per page on its first
+    write (about as much as the kernel's own work for a simple expression). So the kernel
+    keeps a reference to its last large output; on the next call, if that reference is the
+    only one left (the caller dropped the array and no view of it exists), the buffer is
+    written again instead of allocating a new one. The caller gets a fresh array object each
+    call; memory is shared only with arrays nobody can reach.
+    """
+
+    MIN_BYTES = 1 << 20
+
+    def __init__(self) -> None:
+        self._held: list[np.ndarray] = []
+
+    def empty(self, shape: tuple, dtype) -> np.ndarray:
+        try:
+            old = self._held.pop()  # atomic: two threads never take the same buffer
+        except IndexError:
+            old = None
+        # references to ``old``: this frame's name and getrefcount's argument, nothing else
+        if old is not None and old.shape == shape and sys.getrefcount(old) == 2:
+            out = old
+        else:
+            out = np.empty(shape, dtype)
+        if out.nbytes >= self.MIN_BYTES:
+            self._held[:] = [out]
+        return out
 
 
 def compile_kernel(source: str, names: dict, parallel: bool = True):

@@ -92,3 +92,40 @@ def test_the_tutorial_logistic_regression_trains_the_same_on_both_backends():
         results.append((np.array(costs), w.get_value()))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
+def _address(array) -> int:
+    return array.__array_interface__["data"][0]
+
+
+def test_a_large_output_is_reused_only_when_nothing_refers_to_it():
+    x = T.dvector("x")
+    f = astsym.function([x], T.exp(x) * 2 + 1, mode="cpu")
+    value = np.linspace(0, 1, 300_000)
+    first = f(value)
+    kept = first.copy()
+    second = f(value + 1)  # ``first`` is held: a new buffer
+    assert _address(second) != _address(first)
+    np.testing.assert_array_equal(first, kept)
+    view = second[10:20]
+    third = f(value)
+    assert _address(third) not in (_address(first), _address(second))  # a view holds second
+    np.testing.assert_allclose(view, (np.exp(value + 1) * 2 + 1)[10:20])
+    address = _address(third)
+    del third
+    fourth = f(value)  # nothing refers to the third output any more: its memory is reused
+    assert _address(fourth) == address
+    np.testing.assert_allclose(fourth, np.exp(value) * 2 + 1)
+
+
+def test_a_shared_variable_updated_by_a_kernel_is_never_overwritten_by_the_next_call():
+    w = astsym.shared(np.ones(300_000), name="w")
+    step = astsym.function([], [], updates=[(w, T.tanh(w) * 2)], mode="cpu")
+    history = []
+    for _ in range(3):
+        history.append(w.get_value(borrow=True))
+        step()
+    expected = np.ones(300_000)
+    for value in history:
+        np.testing.assert_array_equal(value, expected)
+        expected = np.tanh(expected) * 2
