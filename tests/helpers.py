@@ -28,7 +28,7 @@ from astsym.typecheck.dtypes import ALL
 
 #: Every backend the test suite knows, by its ``mode=`` name. A new backend joins the whole
 #: differential suite by being added here (and to ``_REQUIREMENTS`` if it needs a package).
-BACKENDS = ["py"]
+BACKENDS = ["py", "cpu"]
 
 #: Python packages a backend needs; a backend whose packages are missing is left out.
 _REQUIREMENTS = {"py": (), "cpu": ("numba",), "gpu": ("cupy",)}

@@ -22,6 +22,7 @@ from .basic import Apply, Variable
 from .fg import FunctionGraph
 from .op import Op
 from .ops.dimshuffle import DimShuffle
+from .ops.fused import FusedElemwise, FusedReduce, FusedSoftmax
 from .ops.reduce import ArgReduce, Reduce
 from .ops.subtensor import IncSubtensor, Subtensor
 from .walk import toposort
@@ -142,14 +143,43 @@ def format_node(op: Op, node: Apply, args: list[str]) -> str:
 
 @format_node.register
 def _reduce(op: Reduce, node: Apply, args: list[str]) -> str:
+    return _reduction_text(op, args, node.inputs[0].ndim)
+
+
+def _reduction_text(op: Reduce, args: list[str], ndim: int) -> str:
     options = []
-    if tuple(op.axes) != tuple(range(node.inputs[0].ndim)):
+    if tuple(op.axes) != tuple(range(ndim)):
         options.append(f"axis={op.axes}")
     if op.keepdims:
         options.append("keepdims=True")
     if op.dtype:
         options.append(f"dtype={op.dtype!r}")
     return f"{op.kind}({', '.join(args + options)})"
+
+
+@format_node.register
+def _fused_elemwise(op: FusedElemwise, node: Apply, args: list[str]) -> str:
+    return _fused_value(op, args)
+
+
+@format_node.register
+def _fused_reduce(op: FusedReduce, node: Apply, args: list[str]) -> str:
+    ndim = op.value_type(node.inputs).ndim
+    return _reduction_text(op.reduce, [_fused_value(op, args)], ndim)
+
+
+@format_node.register
+def _fused_softmax(op: FusedSoftmax, node: Apply, args: list[str]) -> str:
+    return f"softmax({_fused_value(op, args)})"
+
+
+def _fused_value(op, args: list[str]) -> str:
+    """A fused group's value written as the expression its steps compute."""
+    texts: list[str] = []
+    for step_op, refs, _ in op.steps:
+        operands = [args[-1 - r] if r < 0 else texts[r] for r in refs]
+        texts.append(format_node(step_op, None, operands))
+    return texts[-1] if texts else args[0]
 
 
 @format_node.register

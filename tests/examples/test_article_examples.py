@@ -5,6 +5,7 @@ The same programs live as scripts in ``examples/``; the last test runs them all 
 ``examples/run_all.py``, the README's main job.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -257,12 +258,13 @@ def test_11_accumulator(capsys):
 
 
 @pytest.mark.slow
-def test_run_all_examples():
+def test_run_all_examples(default_backend):
     proc = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "run_all.py")],
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "ASTSYM_MODE": default_backend},  # the examples' processes too
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "14 examples, 14 ok, 0 failed" in proc.stdout

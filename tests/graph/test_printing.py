@@ -50,13 +50,21 @@ def test_debugprint_print_type_and_constants():
 
 def test_debugprint_compiled_function_shows_optimized_graph_with_order():
     x, y = T.dscalars("x", "y")
-    f = astsym.function([x, y], T.exp(x) + y * 2)
+    f = astsym.function([x, y], T.exp(x) + y * 2, mode="py")
     text = debugprint(f, file="str")
     assert "add" in text and "exp" in text and "multiply" in text
     first = lines(text)[0]
     assert first.startswith("add [id A] ''   ")
     assert first.split()[-1] == str(len(f.maker.fgraph.toposort()) - 1)
     assert debugprint(f.maker.fgraph, file="str") == text
+
+
+def test_debugprint_of_a_cpu_function_shows_its_kernels():
+    x, y = T.dvectors("x", "y")
+    f = astsym.function([x, y], [T.exp(x) + y * 2, (x * y).sum()], mode="cpu")
+    text = debugprint(f, file="str")
+    assert lines(text)[0].startswith("fused{exp,multiply,add} [id A] ''   ")
+    assert "fused{multiply}->sum{axis=(0,)}" in text
 
 
 def test_debugprint_function_with_updates_and_storage():
@@ -189,7 +197,7 @@ def test_pydotprint_dot_to_file(tmp_path, capsys):
 
 def test_pydotprint_compiled_function_and_options():
     x, y = _graph()
-    f = astsym.function([x], y)
+    f = astsym.function([x], y, mode="py")
     compact = pydotprint(f, format="dot")
     full = pydotprint(f, format="dot", compact=False, with_ids=True, high_contrast=False)
     assert full.count("shape=ellipse") > compact.count("shape=ellipse")

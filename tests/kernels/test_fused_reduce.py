@@ -3,6 +3,7 @@ a row softmax runs as one kernel, and the results equal the ``py`` backend (the 
 random data, NaN, inf and empty arrays included; a kernel may reuse a dead intermediate's
 buffer but never an input's."""
 
+import llvmlite.binding as llvm
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,6 +14,8 @@ import astsym
 import astsym.tensor as T
 from astsym.graph.ops.fused import FusedElemwise, FusedReduce, FusedSoftmax
 from astsym.graph.type import TensorType
+from astsym.kernels import numba_reduce
+from astsym.kernels import vecmath as vm
 from astsym.typecheck import GraphRuntimeError
 
 finite = st.floats(-20, 20, width=32)
@@ -150,3 +153,27 @@ def test_a_kernel_reuses_a_dead_intermediate_but_never_an_input():
     np.testing.assert_array_equal(value, kept[0])
     np.testing.assert_array_equal(other, kept[1])
     assert any(op.inplace >= 0 for op in _ops(f, FusedElemwise))
+
+
+def _generated(kind):
+    """The compiled one-thread variants of the generated kernels whose source has ``kind``."""
+    from astsym.kernels.numba_render import _CACHE
+
+    return [k for (source, parallel), k in _CACHE.items() if not parallel and kind in source]
+
+
+@pytest.mark.skipif(
+    not llvm.get_host_cpu_features().get("avx2"), reason="no AVX2: nothing to vectorize to"
+)
+def test_generated_kernels_vectorize_and_call_no_libm():
+    x, a, b = T.fvector("x"), T.fscalar("a"), T.fscalar("b")
+    w1 = T.exp(-x * a + b) * T.tanh(x) + x**2 / (1 + abs(x))
+    f = astsym.function([x, a, b], [w1, T.nnet.softmax(T.shape_padleft(x) * a)], mode="cpu")
+    f(np.linspace(-3, 3, 999, dtype=np.float32), np.float32(0.5), np.float32(0.1))
+    kernels = _generated("_tanh_f32") + _generated("_rmax")
+    assert len(kernels) >= 2
+    for kernel in kernels + [numba_reduce._row_sum]:
+        for signature in kernel.signatures:
+            report = vm.assembly_report(kernel.inspect_asm(signature))
+            assert report["widest"] in ("ymm", "zmm"), report
+            assert report["libm_calls"] == [], report

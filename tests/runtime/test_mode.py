@@ -90,7 +90,7 @@ def test_modes_with_the_same_groups_are_equal_and_hashable():
 def test_repr_shows_include_and_exclude_only_when_set():
     plain = Mode(linker="vm", optimizer="fast_run")
     assert repr(plain) == "Mode(linker='py', optimizer='fast_run')"
-    assert repr(Mode(optimizer=None)) == "Mode(linker='py', optimizer=None)"
+    assert repr(Mode(optimizer=None)) == "Mode(linker='cpu', optimizer=None)"
     mode = Mode("cpu", "FAST_COMPILE").including("specialize").excluding("stabilize")
     text = (
         "Mode(linker='cpu', optimizer='fast_compile', "

@@ -48,6 +48,9 @@ class _Fused(Op):
         self.steps, self.nin = tuple(steps), nin
         self._kernels: dict = {}
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def step_names(self) -> str:
         return ",".join(op.name for op, _, _ in self.steps)
@@ -89,6 +92,10 @@ class FusedElemwise(_Fused):
 
     @property
     def name(self) -> str:
+        """``fused{exp,multiply}``; a group of one step is named as its op (``add``), which
+        is how errors and printed graphs name it."""
+        if len(self.steps) == 1:
+            return self.steps[0][0].name + ("[inplace]" if self.inplace >= 0 else "")
         return "fused{" + self.step_names + "}" + ("[inplace]" if self.inplace >= 0 else "")
 
     def make_node(self, *inputs) -> Apply:
@@ -116,7 +123,7 @@ class FusedReduce(_Fused):
 
     @property
     def name(self) -> str:
-        return f"fused{{{self.step_names}}}->{self.reduce}"
+        return f"fused{{{self.step_names}}}->{self.reduce}" if self.steps else str(self.reduce)
 
     def make_node(self, *inputs) -> Apply:
         inputs = as_operands(inputs)
@@ -153,7 +160,7 @@ class FusedSoftmax(_Fused):
 
     @property
     def name(self) -> str:
-        return f"fused{{{self.step_names}}}->softmax"
+        return f"fused{{{self.step_names}}}->softmax" if self.steps else "softmax"
 
     def make_node(self, *inputs) -> Apply:
         inputs = as_operands(inputs)
