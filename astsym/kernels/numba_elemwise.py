@@ -11,17 +11,15 @@ import numpy as np
 from astsym.graph.ops.fused import KERNELS
 
 from . import vecmath
-from .numba_render import Kernel, Recycler, hoisted_loads, input_arrays, nest, value_lines
+from .numba_render import Recycler, hoisted_loads, input_arrays, kernel_for, nest, value_lines
 
 
 def build(op, node):
     """A callable computing ``node``'s output from NumPy inputs, or None if a step has no
     kernel form (the group then runs op by op)."""
-    try:
-        source, names = render(op, node)
-    except KeyError:
+    kernel = kernel_for(render, op, node)
+    if kernel is None:
         return None
-    kernel = Kernel(source, names)
     dtype = node.outputs[0].type.numpy_dtype
     buffers = Recycler()
 

@@ -20,11 +20,11 @@ from astsym.graph.ops.fused import KERNELS
 from . import vecmath
 from .numba_render import (
     PARALLEL_MIN,
-    Kernel,
     Recycler,
     hoisted_loads,
     index,
     input_arrays,
+    kernel_for,
     nest,
     value_lines,
     vecmath_name,
@@ -123,11 +123,9 @@ def build_reduce(op, node):
     out_dtype = node.outputs[0].type.numpy_dtype
     if red.kind not in _KINDS or value_dtype not in _FLOATS or out_dtype.kind != "f":
         return None
-    try:
-        source, names = render_reduce(op, node)
-    except KeyError:
+    kernel = kernel_for(render_reduce, op, node)
+    if kernel is None:
         return None
-    kernel = Kernel(source, names)
     identity, _, _, combine = _KINDS[red.kind]
     acc_dtype = np.float64 if red.kind in ("sum", "prod") else np.dtype(value_dtype)
     outer_reduced = 0 in red.axes
@@ -222,11 +220,9 @@ def build_softmax(op, node):
     dtype = node.outputs[0].dtype
     if dtype not in _FLOATS or node.outputs[0].type.ndim == 0:
         return None
-    try:
-        source, names = render_softmax(op, node)
-    except KeyError:
+    kernel = kernel_for(render_softmax, op, node)
+    if kernel is None:
         return None
-    kernel = Kernel(source, names)
     out_dtype = node.outputs[0].type.numpy_dtype
     buffers = Recycler()
 

@@ -76,6 +76,15 @@ class Recycler:
         return out
 
 
+def kernel_for(render, op, node) -> Kernel | None:
+    """The kernel ``render(op, node)`` writes, or None when a step has no kernel form."""
+    try:
+        source, names = render(op, node)
+    except KeyError:
+        return None
+    return Kernel(source, names)
+
+
 def compile_kernel(source: str, names: dict, parallel: bool = True):
     """The njit-compiled ``kernel`` function of ``source`` with NumPy's error model."""
     key = (source, parallel)

@@ -50,19 +50,6 @@ def test_each_optimizer_names_its_groups(optimizer, groups):
     assert mode == Mode(optimizer=str(mode.optimizer))
 
 
-def test_known_groups():
-    assert GROUP_NAMES == (
-        "merge",
-        "canonicalize",
-        "stabilize",
-        "shape",
-        "specialize",
-        "fold",
-        "fuse",
-        "inplace",
-    )
-
-
 def test_including_and_excluding_return_new_modes():
     base = Mode(linker="cpu")
     less = base.excluding("fuse", "inplace")
