@@ -91,9 +91,7 @@ def fuse_softmax(fg: FunctionGraph, log=None) -> int:
     for node in fg.toposort():
         z = _softmax_input(node, clients, outputs)
         if z is not None:
-            out = FusedSoftmax((), 1)(z)
-            fg.replace(node.outputs[0], out)
-            _record(log, "fuse_softmax", node, out)
+            _replace(fg, node, FusedSoftmax((), 1)(z), log, "fuse_softmax")
             made += 1
     return made
 

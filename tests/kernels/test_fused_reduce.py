@@ -177,3 +177,16 @@ def test_generated_kernels_vectorize_and_call_no_libm():
             report = vm.assembly_report(kernel.inspect_asm(signature))
             assert report["widest"] in ("ymm", "zmm"), report
             assert report["libm_calls"] == [], report
+
+
+def test_the_rewrite_report_names_the_user_line_of_each_fusion():
+    import inspect
+
+    x = T.dmatrix("x")
+    line = inspect.currentframe().f_lineno + 1
+    out = T.nnet.softmax(x * 2)
+    f = astsym.function([x], [out, (x**2).sum()], mode="cpu")
+    report = astsym.printing.rewrites(f, file="str")
+    assert f"test_fused_reduce.py:{line}: fuse/fuse_softmax on softmax" in report
+    assert f"test_fused_reduce.py:{line}: fuse/fuse_softmax_input on fused{{multiply}}" in report
+    assert f"test_fused_reduce.py:{line + 1}: fuse/fuse_reduction on fused{{square}}" in report
