@@ -75,10 +75,15 @@ def _optimizer_name(optimizer) -> str | None:
     return name
 
 
+#: Other spellings of group names: DESIGN.md's and Theano's ``fusion``.
+ALIASES = {"fusion": "fuse"}
+
+
 def _group_names(names, parameter: str) -> tuple[str, ...]:
     """``names`` checked against the known groups, as a sorted tuple."""
     if isinstance(names, str):
         names = (names,)
+    names = [ALIASES.get(name, name) for name in names]
     for name in names:
         if name not in GROUP_NAMES:
             raise ValueError(

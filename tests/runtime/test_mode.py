@@ -89,8 +89,8 @@ def test_repr_shows_include_and_exclude_only_when_set():
 
 @pytest.mark.parametrize("method", ["including", "excluding"])
 def test_an_unknown_group_is_refused_naming_it_and_the_known_ones(method):
-    with pytest.raises(ValueError, match=rf"{method}: unknown rewrite group 'fusion'") as err:
-        getattr(Mode(), method)("fuse", "fusion")
+    with pytest.raises(ValueError, match=rf"{method}: unknown rewrite group 'fusoin'") as err:
+        getattr(Mode(), method)("fuse", "fusoin")
     assert "merge, canonicalize, stabilize, shape, specialize, fold, fuse, inplace" in str(
         err.value
     )
@@ -309,3 +309,8 @@ def test_optimizer_verbose_refuses_other_values():
         Config(environ={"ASTSYM_FLAGS": "optimizer_verbose=loud"})
     with pytest.raises(ValueError, match="optimizer_verbose"):
         config.optimizer_verbose = "sometimes"
+
+
+def test_fusion_is_another_name_for_fuse():
+    assert Mode("cpu").excluding("fusion") == Mode("cpu").excluding("fuse")
+    assert "fuse" not in Mode("cpu").excluding("fusion").groups
