@@ -24,6 +24,8 @@ _CHOICES = {
 }
 #: Boolean settings: ``True``/``False``, or from ASTSYM_FLAGS ``true``/``false``/``1``/``0``.
 _BOOLS = {"optimizer_verbose"}
+#: Counts: whole numbers >= 1.
+_COUNTS = {"compile_after"}
 _TRUTH = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -43,6 +45,9 @@ class Config:
         self.compute_test_value = flags.get("compute_test_value", "off")
         # print which rewrite fired on which user line whenever a function is compiled
         self.optimizer_verbose = flags.get("optimizer_verbose", False)
+        # a cpu function is compiled whole (one Numba function) on this call; the calls
+        # before it run op by op with fused kernels, so a function called once never waits
+        self.compile_after = flags.get("compile_after", 2)
         # Theano's warn.* flags (warnings about old Theano bugs): settable, without effect
         self.warn = SimpleNamespace(subtensor_merge_bug=False)
         unknown = sorted(set(flags) - set(self._values))
@@ -52,6 +57,8 @@ class Config:
     def __setattr__(self, name: str, value) -> None:
         if name in _BOOLS:
             value = _as_bool(name, value)
+        if name in _COUNTS:
+            value = _as_count(name, value)
         choices = _CHOICES.get(name)
         if choices is not None and value not in choices:
             raise ValueError(f"config.{name} must be one of {', '.join(choices)}; got {value!r}")
@@ -66,6 +73,16 @@ class Config:
     def __repr__(self) -> str:
         items = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
         return f"Config({items})"
+
+
+def _as_count(name: str, value) -> int:
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = 0
+    if count < 1 or (isinstance(value, float) and value != count):
+        raise ValueError(f"config.{name} must be a whole number >= 1; got {value!r}")
+    return count
 
 
 def _as_bool(name: str, value) -> bool:

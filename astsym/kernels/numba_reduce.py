@@ -95,7 +95,7 @@ def _row_min(buf, n, lanes):
 
 
 #: kind -> (identity, combine template of accumulator and value, row helper, NumPy combine)
-_KINDS = {
+KINDS = {
     "sum": (0.0, "({acc} + {x})", _row_sum, np.add),
     "prod": (1.0, "({acc} * {x})", _row_prod, np.multiply),
     "max": (-np.inf, "_larger({acc}, {x})", _row_max, np.maximum),
@@ -121,12 +121,12 @@ def build_reduce(op, node):
     red = op.reduce
     value_dtype = op.steps[-1][2] if op.steps else node.inputs[0].dtype
     out_dtype = node.outputs[0].type.numpy_dtype
-    if red.kind not in _KINDS or value_dtype not in _FLOATS or out_dtype.kind != "f":
+    if red.kind not in KINDS or value_dtype not in _FLOATS or out_dtype.kind != "f":
         return None
     kernel = kernel_for(render_reduce, op, node)
     if kernel is None:
         return None
-    identity, _, _, combine = _KINDS[red.kind]
+    identity, _, _, combine = KINDS[red.kind]
     acc_dtype = np.float64 if red.kind in ("sum", "prod") else np.dtype(value_dtype)
     outer_reduced = 0 in red.axes
 
@@ -154,7 +154,7 @@ def render_reduce(op, node) -> tuple[str, dict]:
     red = op.reduce
     ndim = _value_ndim(node)
     last = ndim - 1
-    _, template, helper, _ = _KINDS[red.kind]
+    _, template, helper, _ = KINDS[red.kind]
     names: dict = {
         "_wide": vecmath.prefer_wide_vectors,
         "_row": helper,

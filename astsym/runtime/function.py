@@ -26,6 +26,7 @@ from astsym.graph.walk import graph_inputs
 from astsym.typecheck import InputError, RuleError, codes
 from astsym.typecheck.diagnostics import error
 
+from .fastcall import short_path
 from .io import In
 from .linker_py import PyProgram
 from .mode import Mode, get_mode
@@ -117,7 +118,13 @@ class Function:
         self._build_program()
 
     def _build_program(self) -> None:
-        self.program = PyProgram(self.fgraph)
+        self._short, self._short_tried = None, False
+        if self.mode.linker == "cpu":
+            from .linker_cpu import CpuProgram
+
+            self.program = CpuProgram(self.fgraph)
+        else:
+            self.program = PyProgram(self.fgraph)
         n_out, n_in = len(self.spec.outputs), len(self.spec.inputs)
         self._out_slots = self.program.output_slots[:n_out]
         self._update_slots = self.program.output_slots[n_out:]
@@ -134,6 +141,16 @@ class Function:
 
     # -- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        short = self._short
+        if short is not None and not kwargs:
+            return short(*args)
+        result = self._slow_call(*args, **kwargs)
+        if not self._short_tried and getattr(self.program, "_variants", None):
+            self._short_tried = True  # the graph was compiled whole: write the short path
+            self._short = short_path(self)
+        return result
+
+    def _slow_call(self, *args, **kwargs):
         values = self._bind(args, kwargs)
         storage = self.program.new_storage()
         for i, value in enumerate(values):

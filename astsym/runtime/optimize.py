@@ -9,7 +9,8 @@ run with the ``cpu`` linker only. Every firing is recorded in ``log``.
 
     >>> import astsym.tensor as T
     >>> from astsym.graph.fg import FunctionGraph
-    >>> from astsym.graph.rewrite import RewriteLog
+    >>> from astsym.graph.scan.op import Scan
+from astsym.graph.rewrite import RewriteLog
     >>> x = T.dvector("x")
     >>> log = RewriteLog()
     >>> fg = optimize(FunctionGraph([x], [T.log(T.sigmoid(x))]), Mode("py"), log)
@@ -28,6 +29,7 @@ from astsym.graph.fg import FunctionGraph
 from astsym.graph.ops import Shape, ShapeI
 from astsym.graph.rewrite import GROUPS, RewriteLog, RuleSet, merge, rewrite
 from astsym.graph.rewrites_fuse import fuse_all, make_inplace
+from astsym.graph.scan.op import Scan
 
 from .mode import Mode
 
@@ -52,11 +54,29 @@ def optimize(fg: FunctionGraph, mode: Mode, log: RewriteLog | None = None) -> Fu
     if mode.linker == "cpu" and groups.intersection(("fuse", "inplace")):
         from astsym.kernels import cpu  # noqa: F401 (registers the kernel builders)
 
+        optimize_scan_bodies(fg, mode, log)
         if "fuse" in groups:
             fuse_all(fg, log)
         if "inplace" in groups:
             make_inplace(fg, log)
     return fg
+
+
+def optimize_scan_bodies(fg: FunctionGraph, mode: Mode, log: RewriteLog | None) -> None:
+    """Each ``Scan`` gets a copy of its inner graph optimized by the same passes (its steps
+    then run fused kernels, or compile into the loop); the original op, which other
+    functions may share, is left alone."""
+    for node in fg.toposort():
+        op = node.op
+        if not isinstance(op, Scan):
+            continue
+        inner = FunctionGraph(op.inner.inputs, op.inner.outputs)
+        optimize(inner, mode, log)
+        new = Scan(inner, op.info)(*node.inputs)
+        new = new if isinstance(new, list) else [new]
+        new[0].owner.span = node.span
+        for old, out in zip(node.outputs, new):
+            fg.replace(old, out)
 
 
 def rules(groups) -> RuleSet:
