@@ -31,7 +31,7 @@ import numpy as np
 from astsym.graph.basic import Constant
 
 from . import numba_elemwise, numba_reduce
-from .numba_render import _expression, compile_kernel
+from .numba_render import OBSERVED, _expression, compile_kernel
 
 
 class Unsupported(Exception):
@@ -51,10 +51,11 @@ class Rendered:
     constants: list = field(default_factory=list)
 
     def build(self, parallel: bool):
-        """The compiled ``graph`` function; kernels run on threads when ``parallel``."""
+        """The compiled ``graph`` function. Each kernel runs on threads as it did when last
+        called op by op (``numba_render.OBSERVED``), else when ``parallel``."""
         namespace = {"np": np, "numba": numba, "prange": numba.prange, **self.names}
         for name, (source, names) in self.kernels.items():
-            namespace[name] = compile_kernel(source, names, parallel)
+            namespace[name] = compile_kernel(source, names, OBSERVED.get(source, parallel))
         exec(compile(self.source, "<astsym graph>", "exec"), namespace)  # noqa: S102
         return numba.njit(error_model="numpy")(namespace["graph"])
 
@@ -152,9 +153,6 @@ class _Emitter:
         except KeyError as err:
             raise Unsupported(f"{op.name}: no kernel form for {err}") from None
         name = self.fresh("k")
-        for i, var in enumerate(node.inputs):  # 0-d values are scalars here, not arrays
-            if var.ndim == 0:
-                source = source.replace(f"a{i} = in{i}[0]\n", f"a{i} = in{i}\n")
         self.out.kernels[name] = (source, names)
         return name
 
@@ -197,7 +195,7 @@ class _Emitter:
         keep = [("1" if a in red.axes else f"{shp}[{a}]") for a in range(ndim)]
         acc = self.fresh("acc")
         self.lines.append(f"{acc} = np.full((1, {', '.join(keep)}), {identity!r}, np.{acc_dtype})")
-        chunks = "1" if 0 in red.axes else f"max(1, min({shp}[0], 8))"
+        chunks = "np.int64(1)" if 0 in red.axes else f"max(1, min({shp}[0], 8))"
         args = ", ".join(self.value(v) for v in node.inputs)
         self.lines.append(f"{kernel}({acc}, {shp}, {chunks}, {args})")
         if out.ndim == 0:
@@ -217,7 +215,7 @@ class _Emitter:
         self.lines.append(f"{shp} = ({', '.join(shape)},)")
         self.lines.append(f"if {shp}[{out.ndim - 1}] == 0: raise ValueError('empty softmax')")
         name = self.assign(node, f"np.empty({shp}, np.{out.dtype})")
-        chunks = f"max(1, min({shp}[0], 8))" if out.ndim > 1 else "1"
+        chunks = f"max(1, min({shp}[0], 8))" if out.ndim > 1 else "np.int64(1)"
         args = ", ".join(self.value(v) for v in node.inputs)
         self.lines.append(f"{kernel}({name}, {shp}, {chunks}, {args})")
 
@@ -226,7 +224,7 @@ class _Emitter:
         if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2) or a.dtype not in ("float32", "float64"):
             raise Unsupported(f"matmul of {a.type} and {b.type}")
         x, y = self.value(a), self.value(b)
-        self.assign(node, f"np.dot(np.ascontiguousarray({x}), np.ascontiguousarray({y}))")
+        self.assign(node, f"np.dot({x}, {y})")  # C or F order go straight to BLAS
 
     def _DimShuffle(self, node) -> None:
         op, out = node.op, node.outputs[0]
@@ -239,8 +237,8 @@ class _Emitter:
             self.assign(node, f"{src}[{', '.join('0' for _ in range(x.ndim))}]")
             return
         if op.kept != sorted(op.kept):
-            perm = ", ".join(str(i) for i in op.kept)
-            src = f"np.transpose({src}, ({perm},))"
+            perm = ", ".join(str(i) for i in op.kept)  # (.T keeps Numba's F layout: BLAS)
+            src = f"{src}.T" if op.kept == [1, 0] else f"np.transpose({src}, ({perm},))"
             if len(op.kept) == x.ndim and "x" not in op.new_order:
                 self.assign(node, src)
                 return

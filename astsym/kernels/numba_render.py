@@ -34,6 +34,11 @@ _CACHE: dict[tuple, object] = {}
 PARALLEL_MIN = 1 << 15
 
 
+#: kernel source -> whether its last call ran on threads: a graph compiled whole after a
+#: call op by op embeds the variant each kernel used, so none is compiled twice
+OBSERVED: dict[str, bool] = {}
+
+
 class Kernel:
     """The ``kernel`` function of ``source``, compiled with NumPy's error model on first use
     in two variants: one thread for small work, ``prange`` over threads for large."""
@@ -42,7 +47,8 @@ class Kernel:
         self.source, self.names = source, names
 
     def __call__(self, size: int, *args) -> None:
-        compile_kernel(self.source, self.names, size >= PARALLEL_MIN)(*args)
+        parallel = OBSERVED[self.source] = size >= PARALLEL_MIN
+        compile_kernel(self.source, self.names, parallel)(*args)
 
 
 class Recycler:
@@ -103,11 +109,14 @@ def is_scalar(var) -> bool:
 
 
 def hoisted_loads(node) -> list[str]:
-    """``aI = inI[0, ...]`` for each input of static size 1, to put before the loops."""
+    """``aI = inI[0, ...]`` for each input of static size 1, to put before the loops (a 0-d
+    input is passed as a scalar: ``aI = inI``)."""
     lines = []
     for i, var in enumerate(node.inputs):
-        if is_scalar(var):
-            lines.append(f"a{i} = in{i}[{', '.join('0' for _ in var.type.shape) or '0'}]")
+        if var.ndim == 0:
+            lines.append(f"a{i} = in{i}")
+        elif is_scalar(var):
+            lines.append(f"a{i} = in{i}[{', '.join('0' for _ in var.type.shape)}]")
     return lines
 
 
@@ -125,11 +134,11 @@ def value_lines(op, node, idx: list[str], names: dict) -> tuple[list[str], str]:
     return lines, (f"t{len(op.steps) - 1}" if op.steps else "a0")
 
 
-def input_arrays(node, inputs) -> list[np.ndarray]:
-    """The inputs as arrays of their node's dtypes, 0-d ones as 1-element vectors (the
-    generated code indexes every input)."""
+def input_arrays(node, inputs) -> list:
+    """The inputs as arrays of their node's dtypes, 0-d ones as NumPy scalars (as a compiled
+    graph passes them, so both call the same compiled kernel)."""
     arrays = [np.asarray(x, dtype=v.type.numpy_dtype) for x, v in zip(inputs, node.inputs)]
-    return [a.reshape(1) if a.ndim == 0 else a for a in arrays]
+    return [a[()] if a.ndim == 0 else a for a in arrays]
 
 
 def _dtype_of(ref: int, node, op) -> str:

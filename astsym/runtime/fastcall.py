@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from astsym.kernels.numba_render import PARALLEL_MIN
-
 
 def short_path(function):
     """The short call function of ``function`` (a ``Function`` whose program is compiled
     whole), or None when it has none."""
     program = function.program
-    if getattr(program, "rendered", None) is None:
+    if getattr(program, "compiled", None) is None:
         return None
     inputs = [s.variable for s in function.spec.inputs]
     n_in, n_shared = len(inputs), len(function.shared)
@@ -41,17 +39,14 @@ def short_path(function):
         "ndarray": np.ndarray,
         "program": program,
         "consts": tuple(program.rendered.constants),
-        "PMIN": PARALLEL_MIN,
     }
     checks = []
-    scalars_only = True
     for i, var in enumerate(inputs):
         env[f"D{i}"] = var.type.numpy_dtype
         if var.ndim == 0:
             env[f"S{i}"] = var.type.numpy_dtype.type
             checks.append(f"type(a{i}) is S{i}")
             continue
-        scalars_only = False
         check = f"type(a{i}) is ndarray and a{i}.dtype is D{i} and a{i}.ndim == {var.ndim}"
         for axis, size in enumerate(var.type.shape):
             if isinstance(size, int):
@@ -61,7 +56,6 @@ def short_path(function):
     for k, var in enumerate(function.shared):
         env[f"C{k}"] = var.container
         shared.append(f"s{k}")
-        scalars_only = scalars_only and var.ndim == 0
     given = names + shared
     lines = [f"def call({', '.join(names)}):"]
     guard = " and ".join(checks) if checks and not function.trust_input else "True"
@@ -70,14 +64,10 @@ def short_path(function):
     for k in range(n_shared):  # a 0-d shared value is passed as a scalar
         scalar = function.shared[k].ndim == 0
         lines.append(f"    s{k} = C{k}.value" + ("[()]" if scalar else ""))
-    if scalars_only:
-        env["graph"] = program._variant(False)
-        call = "graph"
-    else:
-        sizes = " or ".join(f"{a}.size >= PMIN" for a in given)
-        call = f"program._variant({sizes})"
+    env["graph"] = program.compiled
+    call = "graph"
     lines.append("    try:")
-    lines.append(f"        r = {call}({', '.join(given)}, *consts)")
+    lines.append(f"        r = {call}({', '.join(given + ['*consts'])})")
     lines.append("    except Exception:")
     lines.append(f"        return slow({', '.join(names)})")
     outs = []
@@ -87,7 +77,7 @@ def short_path(function):
         if out_type.ndim == 0:
             lines.append(f"    o{j} = asarray(r[{j}], O{j})")
         else:
-            earlier = ", ".join(given + [f"o{m}" for m in range(j)])
+            earlier = ", ".join(given + ["*consts"] + [f"o{m}" for m in range(j)])
             lines.append(f"    o{j} = unaliased(r[{j}], ({earlier},))")
         outs.append(f"o{j}")
     for k, var in enumerate(function.updated):

@@ -145,7 +145,7 @@ class Function:
         if short is not None and not kwargs:
             return short(*args)
         result = self._slow_call(*args, **kwargs)
-        if not self._short_tried and getattr(self.program, "_variants", None):
+        if not self._short_tried and getattr(self.program, "compiled", None) is not None:
             self._short_tried = True  # the graph was compiled whole: write the short path
             self._short = short_path(self)
         return result

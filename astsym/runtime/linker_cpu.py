@@ -29,7 +29,8 @@ class CpuProgram(Program):
         self.n_inputs = len(fg.inputs)
         self.out_types = [v.type for v in fg.outputs]
         self.scalar_inputs = [isinstance(v.type, TensorType) and v.ndim == 0 for v in fg.inputs]
-        self._variants: dict[bool, object] = {}
+        #: the compiled graph, once built (on the call ``config.compile_after``)
+        self.compiled = None
         self.calls = 0
         #: why the graph runs op by op (None: it is compiled whole)
         self.fallback: str | None = None
@@ -52,7 +53,9 @@ class CpuProgram(Program):
         size = max((np.size(a) for a in args), default=0)
         args += self.rendered.constants
         try:
-            compiled = self._variant(size >= PARALLEL_MIN)
+            compiled = self.compiled
+            if compiled is None:
+                compiled = self.compiled = self.rendered.build(size >= PARALLEL_MIN)
             if not compiled.signatures:  # compile now: a failure here means no compiled form
                 compiled.compile(tuple(numba.typeof(a) for a in args))
         except Exception as err:  # noqa: BLE001 - Numba raises many kinds; op by op from now on
@@ -69,14 +72,12 @@ class CpuProgram(Program):
         except (ValueError, IndexError, ZeroDivisionError):
             super().run(storage)  # raises the located error (or computes what NumPy does)
             return
+        constants = self.rendered.constants
         for slot, value, out_type in zip(self.output_slots, results, self.out_types):
-            storage[slot] = _as_array(value, out_type)
-
-    def _variant(self, parallel: bool):
-        compiled = self._variants.get(parallel)
-        if compiled is None:
-            compiled = self._variants[parallel] = self.rendered.build(parallel)
-        return compiled
+            value = _as_array(value, out_type)
+            if any(np.may_share_memory(value, c) for c in constants):
+                value = value.copy()  # a constant (or a view of one) is never handed out
+            storage[slot] = value
 
 
 def _as_array(value, out_type: TensorType) -> np.ndarray:

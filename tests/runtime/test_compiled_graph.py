@@ -22,7 +22,7 @@ def _both(inputs, outputs, *values, **kwargs):
     first = f(*values)
     got = f(*values)
     assert f.program.fallback is None, f.program.fallback
-    assert f.program._variants, "the graph was not compiled whole"
+    assert f.program.compiled is not None, "the graph was not compiled whole"
     want = astsym.function(inputs, outputs, mode="py", **kwargs)(*values)
     _close(first, want, rtol=1e-5)
     return f, got, want
@@ -73,8 +73,12 @@ def _rnn(xs, h0, W, U, b):
 
 def test_an_rnn_scan_is_a_compiled_loop_equal_to_py():
     rng = np.random.default_rng(0)
-    W, U, b = (astsym.shared(v, name=n) for v, n in zip(
-        [rng.standard_normal((8, 8)) * 0.3, rng.standard_normal((8, 3)), np.zeros(8)], "WUb"))
+    W, U, b = (
+        astsym.shared(v, name=n)
+        for v, n in zip(
+            [rng.standard_normal((8, 8)) * 0.3, rng.standard_normal((8, 3)), np.zeros(8)], "WUb"
+        )
+    )
     xs, h0 = T.dmatrix("xs"), T.dvector("h0")
     hs = _rnn(xs, h0, W, U, b)
     X, H = rng.standard_normal((50, 3)), np.zeros(8)
