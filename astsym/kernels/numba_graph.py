@@ -224,6 +224,10 @@ class _Emitter:
         if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2) or a.dtype not in ("float32", "float64"):
             raise Unsupported(f"matmul of {a.type} and {b.type}")
         x, y = self.value(a), self.value(b)
+        if a.ndim == 2 and b.ndim == 1:  # a BLAS call costs more than a small product
+            self.out.names["_matvec"] = _matvec
+            self.assign(node, f"_matvec({x}, {y}) if {x}.size <= {SMALL_DOT} else np.dot({x}, {y})")
+            return
         self.assign(node, f"np.dot({x}, {y})")  # C or F order go straight to BLAS
 
     def _DimShuffle(self, node) -> None:
@@ -336,6 +340,26 @@ class _Emitter:
         from .numba_scan import emit_scan
 
         emit_scan(self, node)
+
+
+#: matrix-vector products of at most this many matrix elements run as loops here
+SMALL_DOT = 1 << 14
+
+
+@numba.njit(error_model="numpy", fastmath={"reassoc"})
+def _matvec(a, x):
+    """``a @ x`` for a small matrix: rows summed in the matrix's dtype, as BLAS does (the
+    ``reassoc`` flag lets the row sums vectorize; NaN and inf keep their meaning)."""
+    rows, cols = a.shape
+    if x.shape[0] != cols:
+        raise ValueError("matmul: inner dims differ")
+    out = np.zeros(rows, a.dtype)
+    for i in range(rows):
+        total = out[i]  # a zero of the matrix's dtype
+        for j in range(cols):
+            total += a[i, j] * x[j]
+        out[i] = total
+    return out
 
 
 def _dtype(dtype) -> str:

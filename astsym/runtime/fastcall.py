@@ -26,7 +26,7 @@ def short_path(function):
     """The short call function of ``function`` (a ``Function`` whose program is compiled
     whole), or None when it has none."""
     program = function.program
-    if getattr(program, "compiled", None) is None:
+    if getattr(program, "compiled", None) is None or program.rendered is None:
         return None
     inputs = [s.variable for s in function.spec.inputs]
     n_in, n_shared = len(inputs), len(function.shared)

@@ -59,14 +59,14 @@ class CpuProgram(Program):
             if not compiled.signatures:  # compile now: a failure here means no compiled form
                 compiled.compile(tuple(numba.typeof(a) for a in args))
         except Exception as err:  # noqa: BLE001 - Numba raises many kinds; op by op from now on
-            self.rendered, self.fallback = None, f"Numba could not compile the graph: {err}"
+            self._give_up(err)
             super().run(storage)
             return
         try:
             with np.errstate(all="ignore"):
                 results = compiled(*args)
         except NumbaError as err:  # arguments of a new kind it cannot compile for
-            self.rendered, self.fallback = None, f"Numba could not compile the graph: {err}"
+            self._give_up(err)
             super().run(storage)
             return
         except (ValueError, IndexError, ZeroDivisionError):
@@ -78,6 +78,10 @@ class CpuProgram(Program):
             if any(np.may_share_memory(value, c) for c in constants):
                 value = value.copy()  # a constant (or a view of one) is never handed out
             storage[slot] = value
+
+    def _give_up(self, err: Exception) -> None:
+        self.rendered, self.compiled = None, None
+        self.fallback = f"Numba could not compile the graph: {err}"
 
 
 def _as_array(value, out_type: TensorType) -> np.ndarray:
