@@ -5,6 +5,7 @@
     astsym check [PATH ...] [--format text|json|github|sarif] [--strict-dims]
                  [--config PYPROJECT] [--output FILE]
     astsym explain [CODE]
+    astsym cache info|clear [--cache-dir DIR]
 
 ``check`` exits 0 when nothing is reported, 1 when any diagnostic is reported (a warning
 or note too: ``--strict-dims`` warnings are asked for, so they fail the check), and 2 for a
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     _add_check(commands)
     _add_explain(commands)
+    _add_cache(commands)
     return parser
 
 
@@ -158,3 +160,37 @@ def explanation(entry: Code) -> str:
 
 def _code_list() -> str:
     return "\n".join(f"  {c.code}  {c.name:<28} {c.summary}" for c in CODES.values())
+
+
+# -- cache -------------------------------------------------------------------------------
+
+
+def _add_cache(commands) -> None:
+    cache = commands.add_parser(
+        "cache",
+        help="show or clear the compiled-kernel cache",
+        description="The folder where compiled kernels and graphs are kept between runs "
+        "(config.cache_dir, ASTSYM_CACHE_DIR), trimmed to config.cache_max_mb.",
+    )
+    cache.add_argument("action", choices=["info", "clear"])
+    cache.add_argument("--cache-dir", metavar="DIR", help="this folder, not config.cache_dir")
+    cache.set_defaults(run=run_cache)
+
+
+def run_cache(args: argparse.Namespace) -> int:
+    """``astsym cache info|clear``."""
+    from astsym.kernels import disk_cache
+
+    if args.action == "clear":
+        count, freed = disk_cache.clear(args.cache_dir)
+        print(f"removed {count} entr{'y' if count == 1 else 'ies'}, {_size(freed)}")
+        return OK
+    state = disk_cache.info(args.cache_dir)
+    print(f"folder:  {state['folder']}")
+    print(f"entries: {state['entries']}")
+    print(f"size:    {_size(state['bytes'])} of {_size(state['bound_bytes'])}")
+    return OK
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:.1f} MB" if count >= 2**20 else f"{count / 2**10:.1f} KB"

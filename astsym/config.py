@@ -26,6 +26,8 @@ _CHOICES = {
 _BOOLS = {"optimizer_verbose"}
 #: Counts: whole numbers >= 1.
 _COUNTS = {"compile_after"}
+#: Sizes: numbers > 0.
+_SIZES = {"cache_max_mb"}
 _TRUTH = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -48,6 +50,8 @@ class Config:
         # a cpu function is compiled whole (one Numba function) on this call; the calls
         # before it run op by op with fused kernels, so a function called once never waits
         self.compile_after = flags.get("compile_after", 2)
+        # the on-disk kernel cache (``astsym cache info``) is trimmed to this many megabytes
+        self.cache_max_mb = flags.get("cache_max_mb", 512)
         # Theano's warn.* flags (warnings about old Theano bugs): settable, without effect
         self.warn = SimpleNamespace(subtensor_merge_bug=False)
         unknown = sorted(set(flags) - set(self._values))
@@ -59,6 +63,8 @@ class Config:
             value = _as_bool(name, value)
         if name in _COUNTS:
             value = _as_count(name, value)
+        if name in _SIZES:
+            value = _as_size(name, value)
         choices = _CHOICES.get(name)
         if choices is not None and value not in choices:
             raise ValueError(f"config.{name} must be one of {', '.join(choices)}; got {value!r}")
@@ -73,6 +79,16 @@ class Config:
     def __repr__(self) -> str:
         items = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
         return f"Config({items})"
+
+
+def _as_size(name: str, value) -> float:
+    try:
+        size = float(value)
+    except (TypeError, ValueError):
+        size = 0.0
+    if not size > 0:
+        raise ValueError(f"config.{name} must be a number > 0; got {value!r}")
+    return size
 
 
 def _as_count(name: str, value) -> int:

@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -12,3 +13,20 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=15, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_kernel_cache(tmp_path_factory):
+    """Compiled kernels go to a folder of this session, never the user's cache (the
+    environment variable reaches the examples' own processes)."""
+    import astsym
+
+    folder = str(tmp_path_factory.mktemp("astsym-cache"))
+    saved = astsym.config.cache_dir, os.environ.get("ASTSYM_CACHE_DIR")
+    astsym.config.cache_dir = os.environ["ASTSYM_CACHE_DIR"] = folder
+    yield folder
+    astsym.config.cache_dir = saved[0]
+    if saved[1] is None:
+        os.environ.pop("ASTSYM_CACHE_DIR", None)
+    else:
+        os.environ["ASTSYM_CACHE_DIR"] = saved[1]

@@ -31,7 +31,7 @@ import numpy as np
 from astsym.graph.basic import Constant
 
 from . import numba_elemwise, numba_reduce
-from .numba_render import OBSERVED, _expression, compile_kernel
+from .numba_render import OBSERVED, _expression, compile_kernel, njit_source
 
 
 class Unsupported(Exception):
@@ -53,11 +53,10 @@ class Rendered:
     def build(self, parallel: bool):
         """The compiled ``graph`` function. Each kernel runs on threads as it did when last
         called op by op (``numba_render.OBSERVED``), else when ``parallel``."""
-        namespace = {"np": np, "numba": numba, "prange": numba.prange, **self.names}
-        for name, (source, names) in self.kernels.items():
-            namespace[name] = compile_kernel(source, names, OBSERVED.get(source, parallel))
-        exec(compile(self.source, "<astsym graph>", "exec"), namespace)  # noqa: S102
-        return numba.njit(error_model="numpy")(namespace["graph"])
+        names = dict(self.names)
+        for name, (source, kernel_names) in self.kernels.items():
+            names[name] = compile_kernel(source, kernel_names, OBSERVED.get(source, parallel))
+        return njit_source(self.source, "graph", names, error_model="numpy")
 
 
 def render_graph(fg, name: str = "graph") -> Rendered:

@@ -92,15 +92,28 @@ def kernel_for(render, op, node) -> Kernel | None:
 
 
 def compile_kernel(source: str, names: dict, parallel: bool = True):
-    """The njit-compiled ``kernel`` function of ``source`` with NumPy's error model."""
+    """The njit-compiled ``kernel`` function of ``source`` with NumPy's error model, from the
+    disk cache when it has it (``disk_cache.py``)."""
     key = (source, parallel)
     kernel = _CACHE.get(key)
     if kernel is None:
-        namespace = {"np": np, "numba": numba, "prange": numba.prange, **names}
-        exec(compile(source, "<astsym fused kernel>", "exec"), namespace)  # noqa: S102
-        kernel = numba.njit(parallel=parallel, error_model="numpy")(namespace["kernel"])
-        _CACHE[key] = kernel
+        kernel = _CACHE[key] = njit_source(
+            source, "kernel", names, parallel=parallel, error_model="numpy"
+        )
     return kernel
+
+
+def njit_source(source: str, fname: str, names: dict, **options):
+    """``numba.njit(**options)`` of the function ``fname`` that ``source`` defines, calling
+    the functions in ``names``: cached on disk, else compiled in memory."""
+    from .disk_cache import cached_njit
+
+    compiled = cached_njit(source, fname, names, **options)
+    if compiled is None:
+        namespace = {"np": np, "numba": numba, "prange": numba.prange, **names}
+        exec(compile(source, f"<astsym {fname}>", "exec"), namespace)  # noqa: S102
+        compiled = numba.njit(**options)(namespace[fname])
+    return compiled
 
 
 def is_scalar(var) -> bool:
