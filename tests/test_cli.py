@@ -1,4 +1,5 @@
-"""The ``astsym`` command line: ``check`` (formats, settings, exit codes) and ``explain``."""
+"""The ``astsym`` command line: ``check`` (formats, settings, exit codes), ``explain`` and
+``cache``."""
 
 import json
 import subprocess
@@ -244,6 +245,42 @@ def test_explain_an_unknown_code_exits_2_with_the_list(capsys):
 def test_explain_without_a_code_lists_them_all(capsys):
     assert cli.main(["explain"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == len(CODES)
+
+
+# -- cache -------------------------------------------------------------------------------
+
+
+def test_cache_info_of_a_folder_never_used(tmp_path, capsys):
+    assert cli.main(["cache", "info", "--cache-dir", str(tmp_path / "none")]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"folder:  {tmp_path / 'none' / 'numba'}",
+        "entries: 0",
+        "size:    0.0 KB of 512.0 MB",
+    ]
+
+
+def test_cache_info_and_clear(tmp_path, monkeypatch, capsys):
+    from astsym import config
+    from astsym.kernels import disk_cache
+
+    monkeypatch.setattr(config, "cache_dir", str(tmp_path))
+    monkeypatch.setattr(config, "cache_max_mb", 64)
+    for k in range(2):
+        disk_cache.cached_njit(f"def kernel(x):\n    return x - {k}\n", "kernel", {})(1)
+    size = disk_cache.info()["bytes"]
+    monkeypatch.setattr(config, "cache_dir", str(tmp_path / "elsewhere"))  # --cache-dir wins
+    assert cli.main(["cache", "info", "--cache-dir", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "entries: 2\n" in text and f"size:    {size / 1024:.1f} KB of 64.0 MB" in text
+    assert cli.main(["cache", "clear", "--cache-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"removed 2 entries, {size / 1024:.1f} KB\n"
+    assert cli.main(["cache", "clear", "--cache-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "removed 0 entries, 0.0 KB\n"
+
+
+def test_cache_needs_an_action(capsys):
+    assert cli.main(["cache"]) == 2
+    assert "info" in capsys.readouterr().err
 
 
 # -- entry points ------------------------------------------------------------------------

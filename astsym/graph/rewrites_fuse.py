@@ -54,7 +54,7 @@ def fusible(node) -> bool:
         exponent = getattr(node.inputs[1], "data", None)
         return out in _FLOATS and exponent is not None and np.ndim(exponent) == 0 and exponent == 2
     if op.name == "where":
-        return out in _FLOATS and ins[0] == "bool"
+        return out in _FLOATS and ins[0] == "bool" and all(d in _FLOATS for d in ins[1:])
     return op.name in FUSIBLE and out in _FLOATS and all(d in _FLOATS for d in ins)
 
 

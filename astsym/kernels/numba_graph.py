@@ -53,10 +53,12 @@ class Rendered:
     def build(self, parallel: bool):
         """The compiled ``graph`` function. Each kernel runs on threads as it did when last
         called op by op (``numba_render.OBSERVED``), else when ``parallel``."""
-        names = dict(self.names)
+        names, identity = dict(self.names), []
         for name, (source, kernel_names) in self.kernels.items():
-            names[name] = compile_kernel(source, kernel_names, OBSERVED.get(source, parallel))
-        return njit_source(self.source, "graph", names, error_model="numpy")
+            threads = OBSERVED.get(source, parallel)
+            names[name] = compile_kernel(source, kernel_names, threads)
+            identity.append(f"{name} {threads}\n{source}")
+        return njit_source(self.source, "graph", names, "\n".join(identity), error_model="numpy")
 
 
 def render_graph(fg, name: str = "graph") -> Rendered:

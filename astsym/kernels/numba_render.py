@@ -103,12 +103,13 @@ def compile_kernel(source: str, names: dict, parallel: bool = True):
     return kernel
 
 
-def njit_source(source: str, fname: str, names: dict, **options):
+def njit_source(source: str, fname: str, names: dict, identity: str = "", **options):
     """``numba.njit(**options)`` of the function ``fname`` that ``source`` defines, calling
-    the functions in ``names``: cached on disk, else compiled in memory."""
+    the functions in ``names`` (described by ``identity`` where their aliases do not say
+    what they are): cached on disk, else compiled in memory."""
     from .disk_cache import cached_njit
 
-    compiled = cached_njit(source, fname, names, **options)
+    compiled = cached_njit(source, fname, names, identity, **options)
     if compiled is None:
         namespace = {"np": np, "numba": numba, "prange": numba.prange, **names}
         exec(compile(source, f"<astsym {fname}>", "exec"), namespace)  # noqa: S102
