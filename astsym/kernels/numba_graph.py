@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from astsym.graph.basic import Constant
 
@@ -225,6 +227,10 @@ class _Emitter:
         if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2) or a.dtype not in ("float32", "float64"):
             raise Unsupported(f"matmul of {a.type} and {b.type}")
         x, y = self.value(a), self.value(b)
+        # a vector from a slice is made contiguous (cheap) so BLAS takes it as it is
+        self.out.names["_contiguous"] = contiguous
+        x = f"_contiguous({x})" if a.ndim == 1 else x
+        y = f"_contiguous({y})" if b.ndim == 1 else y
         if a.ndim == 2 and b.ndim == 1:  # a BLAS call costs more than a small product
             self.out.names["_matvec"] = _matvec
             self.assign(node, f"_matvec({x}, {y}) if {x}.size <= {SMALL_DOT} else np.dot({x}, {y})")
@@ -341,6 +347,18 @@ class _Emitter:
         from .numba_scan import emit_scan
 
         emit_scan(self, node)
+
+
+def contiguous(a):
+    """``a`` itself when it is C-contiguous to Numba, else a contiguous copy."""
+    return np.ascontiguousarray(a)
+
+
+@overload(contiguous)
+def _contiguous_typed(a):
+    if isinstance(a, types.Array) and a.layout == "C":
+        return lambda a: a
+    return lambda a: np.ascontiguousarray(a)
 
 
 #: matrix-vector products of at most this many matrix elements run as loops here
