@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -100,14 +101,20 @@ def clear(cache_dir: str | None = None) -> tuple[int, int]:
 # -- the key -------------------------------------------------------------------------------
 
 
-def _key(source: str, fname: str, names: dict, options: dict, identity: str = "") -> str | None:
-    from astsym import __version__
+def _astsym_version() -> str:
+    """The installed astsym's version (the kernel library's hash covers a source checkout)."""
+    try:
+        return importlib.metadata.version("astsym")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
+
+def _key(source: str, fname: str, names: dict, options: dict, identity: str = "") -> str | None:
     bound = [_identity(value) for _, value in sorted(names.items())]
     if None in bound:
         return None
     parts = [source, fname, identity, repr(sorted(options.items()))]
-    parts += [__version__, numba.__version__]
+    parts += [_astsym_version(), numba.__version__]
     parts += [f"{alias}={what}" for alias, what in zip(sorted(names), bound)]
     digest = hashlib.sha256(_library_hash().encode())
     for part in parts:
