@@ -35,9 +35,9 @@ def short_path(function):
         "np": np,
         "slow": function._slow_call,
         "asarray": np.asarray,
-        "unaliased": _unaliased,
+        "unaliased": unaliased,
         "ndarray": np.ndarray,
-        "program": program,
+        "graph": program.compiled,
         "consts": tuple(program.rendered.constants),
     }
     checks = []
@@ -64,10 +64,8 @@ def short_path(function):
     for k in range(n_shared):  # a 0-d shared value is passed as a scalar
         scalar = function.shared[k].ndim == 0
         lines.append(f"    s{k} = C{k}.value" + ("[()]" if scalar else ""))
-    env["graph"] = program.compiled
-    call = "graph"
     lines.append("    try:")
-    lines.append(f"        r = {call}({', '.join(given + ['*consts'])})")
+    lines.append(f"        r = graph({', '.join(given + ['*consts'])})")
     lines.append("    except Exception:")
     lines.append(f"        return slow({', '.join(names)})")
     outs = []
@@ -95,9 +93,13 @@ def short_path(function):
     return env["call"]
 
 
-def _unaliased(value, given: tuple):
+def unaliased(value, given):
     """``value``, copied when it shares memory with an input, a shared value or an earlier
-    result, so callers never see (or change) storage they do not own."""
+    result, or is read-only, so callers never see (or change) storage they do not own."""
+    if not isinstance(value, np.ndarray):
+        return value
+    if not value.flags.writeable:
+        return value.copy()
     for other in given:
         if isinstance(other, np.ndarray) and np.may_share_memory(value, other):
             return value.copy()

@@ -13,8 +13,6 @@ computed, all together, and only when the whole call succeeded.
 
 from __future__ import annotations
 
-import numpy as np
-
 from astsym.config import config
 from astsym.graph.basic import register_compiler
 from astsym.graph.fg import FunctionGraph
@@ -26,7 +24,7 @@ from astsym.graph.walk import graph_inputs
 from astsym.typecheck import InputError, RuleError, codes
 from astsym.typecheck.diagnostics import error
 
-from .fastcall import short_path
+from .fastcall import short_path, unaliased
 from .io import In
 from .linker_py import PyProgram
 from .mode import Mode, get_mode
@@ -161,7 +159,7 @@ class Function:
         given = values + [storage[s] for s in self._shared_slots]
         results = []  # an output merged with another output or an update is copied too
         for s in self._out_slots + self._update_slots:
-            results.append(_unaliased(storage[s], given + results))
+            results.append(unaliased(storage[s], given + results))
         outputs, new_values = results[: len(self._out_slots)], results[len(self._out_slots) :]
         for var, value in zip(self.updated, new_values):  # every output is computed: commit
             var.container.value = value
@@ -298,19 +296,6 @@ def _input_names(specs: list[In]) -> dict[str, int]:
         for name in {spec.name, spec.variable.name} - {None}:
             names.setdefault(name, i)
     return names
-
-
-def _unaliased(value, given: list):
-    """``value``, copied when it shares memory with an input or a shared value or is
-    read-only, so callers never see (or change) storage they do not own."""
-    if not isinstance(value, np.ndarray):
-        return value
-    if not value.flags.writeable:
-        return value.copy()
-    for other in given:
-        if isinstance(other, np.ndarray) and np.may_share_memory(value, other):
-            return value.copy()
-    return value
 
 
 register_compiler(function)

@@ -50,12 +50,12 @@ class CpuProgram(Program):
             value[()] if scalar else value
             for value, scalar in zip(storage[: self.n_inputs], self.scalar_inputs)
         ]
-        size = max((np.size(a) for a in args), default=0)
         args += self.rendered.constants
         try:
             compiled = self.compiled
-            if compiled is None:
-                compiled = self.compiled = self.rendered.build(size >= PARALLEL_MIN)
+            if compiled is None:  # kernels not yet run op by op use threads for large data
+                large = max((np.size(a) for a in args), default=0) >= PARALLEL_MIN
+                compiled = self.compiled = self.rendered.build(large)
             if not compiled.signatures:  # compile now: a failure here means no compiled form
                 compiled.compile(tuple(numba.typeof(a) for a in args))
         except Exception as err:  # noqa: BLE001 - Numba raises many kinds; op by op from now on
