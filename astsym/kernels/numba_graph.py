@@ -32,7 +32,7 @@ from numba.extending import overload
 
 from astsym.graph.basic import Constant
 
-from . import numba_elemwise, numba_reduce
+from . import numba_elemwise, numba_ifelse, numba_reduce
 from .numba_render import OBSERVED, _expression, compile_kernel, njit_source
 
 
@@ -82,6 +82,8 @@ class _Emitter:
         self.local: dict[int, str] = {}
         self.lines: list[str] = []
         self.count = 0
+        #: ifelse node id -> the nodes of its then- and else-blocks (``numba_ifelse``)
+        self.branches: dict[int, tuple[list, list]] = {}
 
     def bind(self, var, name: str) -> str:
         self.local[id(var)] = name
@@ -98,13 +100,18 @@ class _Emitter:
                 or var.dtype == "float16"
             ):
                 raise Unsupported(f"a value of dtype {var.dtype} (Numba has no float16/complex)")
-        for node in fg.toposort():
-            method = getattr(self, "_" + type(node.op).__name__, None)
-            if method is None:
-                raise Unsupported(f"{node.op} has no compiled form")
-            method(node)
+        # nodes that only one branch of an ifelse needs are written inside that branch
+        order, self.branches = numba_ifelse.schedule(fg)
+        for node in order:
+            self.emit_node(node)
         results = [self.value(v) for v in fg.outputs]
         return ["    " + line for line in self.lines] + [f"    return ({', '.join(results)},)"]
+
+    def emit_node(self, node) -> None:
+        method = getattr(self, "_" + type(node.op).__name__, None)
+        if method is None:
+            raise Unsupported(f"{node.op} has no compiled form")
+        method(node)
 
     def value(self, var) -> str:
         name = self.local.get(id(var))
@@ -347,6 +354,9 @@ class _Emitter:
         from .numba_scan import emit_scan
 
         emit_scan(self, node)
+
+    def _IfElse(self, node) -> None:
+        numba_ifelse.emit_ifelse(self, node, self.branches[id(node)])
 
 
 def contiguous(a):
