@@ -25,7 +25,7 @@ import numpy as np
 
 from .basic import Constant
 from .convert import constant
-from .ops import MatMul, TensorDot, cast, squeeze
+from .ops import DimShuffle, MatMul, TensorDot, cast, squeeze
 from .ops import math as m
 from .rewrite import rule, used_only_by
 
@@ -121,3 +121,30 @@ def scalar_out_of_tensordot(node):
     """tensordot(s * A, B) -> s * tensordot(A, B), and likewise for B, for a scalar s when
     nothing else uses s * A (tensordot is linear in each operand)."""
     return _scalar_out_of_product(node)
+
+
+@rule(DimShuffle, group="specialize")
+def matvec_from_column(node):
+    """(A @ v[:, None])[:, 0] -> A @ v and (v[None, :] @ B)[0] -> v @ B: a matrix-vector
+    product instead of a matrix product with one column, as the gradient of a product with
+    a vector builds it (BLAS and the compiled row passes take the vector form)."""
+    op, (y,) = node.op, node.inputs
+    product = y.owner
+    if y.ndim != 2 or product is None or not isinstance(product.op, MatMul):
+        return None
+    if not used_only_by(y, node):
+        return None
+    a, b = product.inputs
+    if op.new_order == (0,) and a.ndim == 2 and _column_of(b, (0, "x")) is not None:
+        return [MatMul()(a, _column_of(b, (0, "x")))]
+    if op.new_order == (1,) and b.ndim == 2 and _column_of(a, ("x", 0)) is not None:
+        return [MatMul()(_column_of(a, ("x", 0)), b)]
+    return None
+
+
+def _column_of(var, order: tuple):
+    """v when ``var`` is the vector v with an axis inserted as ``order`` says, else None."""
+    owner = var.owner
+    if owner is None or not isinstance(owner.op, DimShuffle) or owner.op.new_order != order:
+        return None
+    return owner.inputs[0]

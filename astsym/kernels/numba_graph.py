@@ -33,7 +33,7 @@ from numba.extending import overload
 from astsym.graph.basic import Constant
 
 from . import numba_elemwise, numba_ifelse, numba_reduce
-from .numba_render import OBSERVED, _expression, compile_kernel, njit_source
+from .numba_render import OBSERVED, PARALLEL_MIN, _expression, compile_kernel, njit_source
 
 
 class Unsupported(Exception):
@@ -124,10 +124,7 @@ class _Emitter:
     def _constant(self, var) -> str:
         data = np.asarray(var.data)
         if data.ndim == 0 and data.dtype.kind in "biuf":
-            literal = repr(data.item()) if data.dtype.kind != "f" or np.isfinite(data) else None
-            if literal is None:
-                literal = f"np.{'inf' if data > 0 else 'nan' if np.isnan(data) else '-np.inf'}"
-                literal = literal.replace("np.-np.inf", "-np.inf")
+            literal = _float_literal(data) if data.dtype.kind == "f" else repr(data.item())
             return self.bind(var, f"np.{_dtype(data.dtype)}({literal})")
         if data.ndim == 0:
             raise Unsupported(f"a constant of dtype {data.dtype}")
@@ -200,20 +197,34 @@ class _Emitter:
         if red.kind in ("max", "min"):
             for a in red.axes:
                 self.lines.append(f"if {shp}[{a}] == 0: raise ValueError('empty {red.kind}')")
-        identity = numba_reduce.KINDS[red.kind][0]
+        identity = _float_literal(numba_reduce.KINDS[red.kind][0])
         acc_dtype = "float64" if red.kind in ("sum", "prod") else value_dtype
         keep = [("1" if a in red.axes else f"{shp}[{a}]") for a in range(ndim)]
-        acc = self.fresh("acc")
-        self.lines.append(f"{acc} = np.full((1, {', '.join(keep)}), {identity!r}, np.{acc_dtype})")
-        chunks = "np.int64(1)" if 0 in red.axes else f"max(1, min({shp}[0], 8))"
+        acc, chunks = self.fresh("acc"), self.fresh("chunks")
+        if 0 in red.axes:  # chunks of rows fill partial results, combined after (threads)
+            size = " * ".join(f"{shp}[{a}]" for a in range(ndim))
+            self.lines.append(  # (at least 64 rows a chunk: partials stay small)
+                f"{chunks} = 1 if {size} < {PARALLEL_MIN} else max(1, min(16, {shp}[0] // 64))"
+            )
+        else:
+            self.lines.append(f"{chunks} = max(1, min({shp}[0], 8))")
+        parts = chunks if 0 in red.axes else "1"
+        self.lines.append(
+            f"{acc} = np.full(({parts}, {', '.join(keep)}), {identity}, np.{acc_dtype})"
+        )
         args = ", ".join(self.value(v) for v in node.inputs)
-        self.lines.append(f"{kernel}({acc}, {shp}, {chunks}, {args})")
+        self.lines.append(f"{kernel}({acc}, {shp}, np.int64({chunks}), {args})")
+        total = acc
+        if 0 in red.axes:
+            total = self.fresh("total")
+            self.out.names[f"_combine_{red.kind}"] = numba_reduce.COMBINE[red.kind]
+            self.lines.append(f"{total} = _combine_{red.kind}({acc})")
         if out.ndim == 0:
-            zeros = ", ".join("0" for _ in range(ndim + 1))
-            self.assign(node, f"np.{out.dtype}({acc}[{zeros}])")
+            zeros = ", ".join("0" for _ in range(ndim))
+            self.assign(node, f"np.{out.dtype}({total}[{zeros}])")
             return
         dims = keep if red.keepdims else [k for a, k in enumerate(keep) if a not in red.axes]
-        self.assign(node, f"{acc}[0].reshape(({', '.join(dims)},)).astype(np.{out.dtype})")
+        self.assign(node, f"{total}.reshape(({', '.join(dims)},)).astype(np.{out.dtype})")
 
     def _FusedSoftmax(self, node) -> None:
         op, out = node.op, node.outputs[0]
@@ -350,6 +361,11 @@ class _Emitter:
         dtype = _dtype(node.op.dtype)
         self.assign(node, f"np.arange({start}, {stop}, {step}).astype(np.{dtype})")
 
+    def _RowPass(self, node) -> None:
+        from .numba_rowpass import emit
+
+        emit(self, node)
+
     def _Scan(self, node) -> None:
         from .numba_scan import emit_scan
 
@@ -389,6 +405,15 @@ def _matvec(a, x):
             total += a[i, j] * x[j]
         out[i] = total
     return out
+
+
+def _float_literal(value: float) -> str:
+    """Source for a float, inf and NaN included (``repr`` gives ``inf``: not a name)."""
+    if np.isnan(value):
+        return "np.nan"
+    if np.isinf(value):
+        return "np.inf" if value > 0 else "-np.inf"
+    return repr(float(value))
 
 
 def _dtype(dtype) -> str:

@@ -104,6 +104,49 @@ KINDS = {
 _FLOATS = ("float32", "float64")
 
 
+@numba.njit(error_model="numpy")
+def _combine_sum(acc):
+    """The per-chunk partial results ``acc[c]`` (C-contiguous) folded into one."""
+    flat = acc.reshape((acc.shape[0], -1))
+    out = flat[0].copy()
+    for c in range(1, flat.shape[0]):
+        out += flat[c]
+    return out.reshape(acc.shape[1:])
+
+
+@numba.njit(error_model="numpy")
+def _combine_prod(acc):
+    flat = acc.reshape((acc.shape[0], -1))
+    out = flat[0].copy()
+    for c in range(1, flat.shape[0]):
+        out *= flat[c]
+    return out.reshape(acc.shape[1:])
+
+
+@numba.njit(error_model="numpy")
+def _combine_max(acc):
+    flat = acc.reshape((acc.shape[0], -1))
+    out = flat[0].copy()
+    for c in range(1, flat.shape[0]):
+        for j in range(flat.shape[1]):
+            out[j] = _larger(out[j], flat[c, j])
+    return out.reshape(acc.shape[1:])
+
+
+@numba.njit(error_model="numpy")
+def _combine_min(acc):
+    flat = acc.reshape((acc.shape[0], -1))
+    out = flat[0].copy()
+    for c in range(1, flat.shape[0]):
+        for j in range(flat.shape[1]):
+            out[j] = _smaller(out[j], flat[c, j])
+    return out.reshape(acc.shape[1:])
+
+
+#: kind -> compiled function combining per-chunk partials (compiled graphs call it)
+COMBINE = {"sum": _combine_sum, "prod": _combine_prod, "max": _combine_max, "min": _combine_min}
+
+
 def _chunks(rows: int, size: int) -> int:
     """How many parts the outer axis is split into: one per thread and then some, for
     balance; one when the work is too small to run on threads."""

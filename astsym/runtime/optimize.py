@@ -1,7 +1,7 @@
 """The rewrite pipeline a mode runs before linking: one short list of passes.
 
     merge -> stabilize + canonicalize -> specialize (+ canonicalize) -> fold (+ canonicalize)
-          -> merge -> fuse -> inplace
+          -> merge -> fuse (+ row passes) -> inplace
 
 Each pass runs when the mode's groups (``Mode.groups``) hold its group, and applies the
 rules of the groups it names that the mode holds; ``fuse`` and ``inplace`` build kernels and
@@ -9,8 +9,7 @@ run with the ``cpu`` linker only. Every firing is recorded in ``log``.
 
     >>> import astsym.tensor as T
     >>> from astsym.graph.fg import FunctionGraph
-    >>> from astsym.graph.scan.op import Scan
-from astsym.graph.rewrite import RewriteLog
+    >>> from astsym.graph.rewrite import RewriteLog
     >>> x = T.dvector("x")
     >>> log = RewriteLog()
     >>> fg = optimize(FunctionGraph([x], [T.log(T.sigmoid(x))]), Mode("py"), log)
@@ -29,6 +28,7 @@ from astsym.graph.fg import FunctionGraph
 from astsym.graph.ops import Shape, ShapeI
 from astsym.graph.rewrite import GROUPS, RewriteLog, RuleSet, merge, rewrite
 from astsym.graph.rewrites_fuse import fuse_all, make_inplace
+from astsym.graph.rewrites_rowpass import fuse_row_pass
 from astsym.graph.scan.op import Scan
 
 from .mode import Mode
@@ -57,6 +57,7 @@ def optimize(fg: FunctionGraph, mode: Mode, log: RewriteLog | None = None) -> Fu
         optimize_scan_bodies(fg, mode, log)
         if "fuse" in groups:
             fuse_all(fg, log)
+            fuse_row_pass(fg, log)
         if "inplace" in groups:
             make_inplace(fg, log)
     return fg
