@@ -50,9 +50,8 @@ def fusible(node) -> bool:
     ins = [i.dtype for i in node.inputs]
     if op.name in ("less", "greater", "less_equal", "greater_equal"):
         return all(d in _FLOATS for d in ins)
-    if op.name == "power":  # x ** 2 (specialized to x * x when fused)
-        exponent = getattr(node.inputs[1], "data", None)
-        return out in _FLOATS and exponent is not None and np.ndim(exponent) == 0 and exponent == 2
+    if op.name == "power":  # vector math pow on operands converted to the float result
+        return out in _FLOATS and all(d in _FLOATS or np.dtype(d).kind in "iu" for d in ins)
     if op.name == "where":
         return out in _FLOATS and ins[0] == "bool" and all(d in _FLOATS for d in ins[1:])
     return op.name in FUSIBLE and out in _FLOATS and all(d in _FLOATS for d in ins)

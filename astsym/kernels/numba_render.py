@@ -22,7 +22,7 @@ _INFIX = {
     "true_divide": "({0} / {1})", "negative": "(-{0})", "square": "({0} * {0})",
     "less": "({0} < {1})", "greater": "({0} > {1})", "less_equal": "({0} <= {1})",
     "greater_equal": "({0} >= {1})", "where": "({1} if {0} else {2})",
-    "abs": "abs({0})", "sqrt": "np.sqrt({0})", "power": "({0} * {0})",
+    "abs": "abs({0})", "sqrt": "np.sqrt({0})",
 }  # fmt: skip
 _SHORT = {"float32": "f32", "float64": "f64", "bool": "b"}
 
@@ -174,6 +174,8 @@ def _expression(op, args: list[str], dtype: str, names: dict, cast_needed=True) 
         return f"{cast}({args[0]})"
     if name in _VECMATH:
         return f"{vecmath_name(name, dtype, names)}({', '.join(args)})"
+    if name == "power":  # pow32/pow64 convert both operands (ints exactly below 2**53)
+        return f"{vecmath_name('pow', dtype, names)}({', '.join(args)})"
     return f"{cast}({_INFIX[name].format(*args)})" if cast_needed else _INFIX[name].format(*args)
 
 

@@ -29,6 +29,7 @@ from astsym.graph.ops import Shape, ShapeI
 from astsym.graph.rewrite import GROUPS, RewriteLog, RuleSet, merge, rewrite
 from astsym.graph.rewrites_fuse import fuse_all, make_inplace
 from astsym.graph.rewrites_rowpass import fuse_row_pass
+from astsym.graph.scan import rewrite_map  # noqa: F401 (registers the ``scan`` group)
 from astsym.graph.scan.op import Scan
 
 from .mode import Mode
@@ -46,6 +47,8 @@ def optimize(fg: FunctionGraph, mode: Mode, log: RewriteLog | None = None) -> Fu
     groups = mode.groups
     if "merge" in groups:
         merge(fg)
+    if mode.linker == "cpu" and "specialize" in groups:  # maps (py keeps them scans: oracle)
+        rewrite(fg, GROUPS["scan"], log)
     for gates, applied in RULE_PASSES:
         if groups.intersection(gates):
             rewrite(fg, rules(g for g in applied if g in groups), log)
