@@ -23,7 +23,7 @@ _CHOICES = {
     "on_opt_error": ("warn", "raise", "ignore"),
 }
 #: Boolean settings: ``True``/``False``, or from ASTSYM_FLAGS ``true``/``false``/``1``/``0``.
-_BOOLS = {"optimizer_verbose"}
+_BOOLS = {"optimizer_verbose", "compile_in_background"}
 #: Counts: whole numbers >= 1.
 _COUNTS = {"compile_after"}
 #: Sizes: numbers > 0.
@@ -50,6 +50,9 @@ class Config:
         # a cpu function is compiled whole (one Numba function) on this call; the calls
         # before it run op by op with fused kernels, so a function called once never waits
         self.compile_after = flags.get("compile_after", 2)
+        # a cpu function built with this on never waits for Numba: its first call starts the
+        # whole-graph compile in a background thread, and calls run on NumPy until it is ready
+        self.compile_in_background = flags.get("compile_in_background", False)
         # the on-disk kernel cache (``astsym cache info``) is trimmed to this many megabytes
         self.cache_max_mb = flags.get("cache_max_mb", 512)
         # Theano's warn.* flags (warnings about old Theano bugs): settable, without effect

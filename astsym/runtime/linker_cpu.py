@@ -6,6 +6,12 @@ op by op with fused kernels, so a function called once never waits for the whole
 compile. A graph with an op that has no compiled form (or one Numba cannot compile) runs op
 by op; ``fallback`` says why. A call the compiled function refuses (a size mismatch, an
 index out of range) is run again op by op, which raises the error at the user's line.
+
+With ``config.compile_in_background`` (read when the function is built), no call waits for
+Numba: the first call starts compiling the whole graph, for its argument types, in a
+daemon thread (``background.py``), and every call until it is ready runs on NumPy, each op's
+reference as on ``py``; the calls after it use the compiled graph. ``wait_compiled()``
+waits for it.
 """
 
 from __future__ import annotations
@@ -40,22 +46,51 @@ class CpuProgram(Program):
             self.rendered, self.fallback = None, str(err)
         if any(not isinstance(t, TensorType) for t in self.out_types + [v.type for v in fg.inputs]):
             self.rendered, self.fallback = None, "a value that is not a tensor"
+        #: the background compile, and the NumPy program the calls run meanwhile
+        self.background = self.reference = None
+        if config.compile_in_background and self.rendered is not None:
+            self._plan_background(fg)
+
+    def _plan_background(self, fg) -> None:
+        from .background import BackgroundCompile, NoReference, reference_program
+
+        try:
+            self.reference = reference_program(fg)
+        except NoReference:  # an op with no NumPy form: compiled in the foreground instead
+            return
+        self.background = BackgroundCompile(self)
+
+    @property
+    def compiling(self) -> bool:
+        """A background compile is running (``config.compile_in_background``)."""
+        background = self.background
+        return background is not None and background.started and not background.done.is_set()
+
+    def wait_compiled(self, timeout: float | None = None) -> bool:
+        """Wait until a background compile has ended (at most ``timeout`` seconds); True
+        when the graph is compiled whole now. Returns at once when none runs: before the
+        first call starts it, or without ``config.compile_in_background``.
+
+            >>> f.program.wait_compiled(timeout=30)  # doctest: +SKIP
+            True
+        """
+        if self.background is not None:
+            self.background.wait(timeout)
+        return self.compiled is not None
 
     def run(self, storage: list) -> None:
         self.calls += 1
-        if self.rendered is None or self.calls < config.compile_after:
+        rendered, compiled = self.rendered, self.compiled  # (a background compile sets them)
+        if compiled is None and rendered is not None and self.background is not None:
+            self._run_meanwhile(storage)
+            return
+        if rendered is None or (compiled is None and self.calls < config.compile_after):
             super().run(storage)
             return
-        args = [
-            value[()] if scalar else value
-            for value, scalar in zip(storage[: self.n_inputs], self.scalar_inputs)
-        ]
-        args += self.rendered.constants
+        args = self._graph_args(storage, rendered)
         try:
-            compiled = self.compiled
             if compiled is None:  # kernels not yet run op by op use threads for large data
-                large = max((np.size(a) for a in args), default=0) >= PARALLEL_MIN
-                compiled = self.compiled = self.rendered.build(large)
+                compiled = self.compiled = rendered.build(_large(args))
             if not compiled.signatures:  # compile now: a failure here means no compiled form
                 compiled.compile(tuple(numba.typeof(a) for a in args))
         except Exception as err:  # noqa: BLE001 - Numba raises many kinds; op by op from now on
@@ -72,16 +107,46 @@ class CpuProgram(Program):
         except (ValueError, IndexError, ZeroDivisionError):
             super().run(storage)  # raises the located error (or computes what NumPy does)
             return
-        constants = self.rendered.constants
+        constants = rendered.constants
         for slot, value, out_type in zip(self.output_slots, results, self.out_types):
             value = _as_array(value, out_type)
             if any(np.may_share_memory(value, c) for c in constants):
                 value = value.copy()  # a constant (or a view of one) is never handed out
             storage[slot] = value
 
+    def _graph_args(self, storage: list, rendered) -> list:
+        """The compiled graph's arguments: the inputs (0-d ones as scalars), the constants."""
+        args = [
+            value[()] if scalar else value
+            for value, scalar in zip(storage[: self.n_inputs], self.scalar_inputs)
+        ]
+        return args + rendered.constants
+
+    def _run_meanwhile(self, storage: list) -> None:
+        """A call before the background compile is ready: the first one starts it; each
+        runs the NumPy program and fills the same output slots as the compiled graph."""
+        reference = self.reference
+        values = reference.new_storage()
+        values[: self.n_inputs] = storage[: self.n_inputs]
+        reference.run(values)
+        for slot, source in zip(self.output_slots, reference.output_slots):
+            storage[slot] = values[source]
+        if not self.background.started:  # for this call's types, its kernels' sizes
+            try:
+                args = self._graph_args(storage, self.rendered)
+                types = tuple(numba.typeof(a) for a in args)
+                self.background.start(types, _large(args), reference.kernel_sizes(values))
+            except Exception as err:  # noqa: BLE001 - as a failed compile: op by op from now on
+                self._give_up(err)
+
     def _give_up(self, err: Exception) -> None:
         self.rendered, self.compiled = None, None
         self.fallback = f"Numba could not compile the graph: {err}"
+
+
+def _large(args) -> bool:
+    """Whether kernels not yet run op by op should use threads: the data is large."""
+    return max((np.size(a) for a in args), default=0) >= PARALLEL_MIN
 
 
 def _as_array(value, out_type: TensorType) -> np.ndarray:
