@@ -44,7 +44,9 @@ def debugprint(
     """Print the graph of ``obj``, one line per variable, its inputs indented below it.
 
     A node printed before is shown again with its id but not expanded. A compiled function
-    (or a FunctionGraph) shows its optimized graph with each node's topological position.
+    (or a FunctionGraph) shows its optimized graph with each node's topological position;
+    where a ``cpu`` function's graph is not compiled whole, each node also says how it runs
+    (``[compiled segment 0]``, ``[op by op]``).
     ``file="str"`` returns the text; otherwise it is written to ``file`` (default stdout),
     which is returned. ``ids``: "CHAR" (A, B, ...), "int", "id" (Python ids) or "" (none);
     ``done`` (a dict) shares ids across calls; ``stop_on_name`` does not expand named
@@ -63,6 +65,7 @@ def debugprint(
     printer = _Printer(ids, {} if done is None else done, print_type, print_storage)
     if order is not None:
         printer.order = {id(node): i for i, node in enumerate(order)}
+        printer.marks = getattr(getattr(obj, "program", None), "marks", None) or {}
     for root in roots:
         printer.walk(root, depth, stop_on_name)
     printer.inner_graphs(depth, stop_on_name)
@@ -121,6 +124,8 @@ class _Printer:
         self.ids, self.done = ids, done
         self.print_type, self.print_storage = print_type, print_storage
         self.order: dict[int, int] | None = None
+        #: how each node runs (a compiled program's ``marks``: its segment, or op by op)
+        self.marks: dict[int, str] = {}
         self.lines: list[str] = []
         self.with_inner: list = []  # nodes of ops holding inner graphs (scan), in order met
 
@@ -170,6 +175,8 @@ class _Printer:
         text = " ".join(parts)
         if node is not None and self.order is not None and id(node) in self.order:
             text += f"   {self.order[id(node)]}"
+        if node is not None and id(node) in self.marks:
+            text += f"   [{self.marks[id(node)]}]"
         return text
 
     def id_of(self, key) -> str:
