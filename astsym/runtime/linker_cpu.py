@@ -3,8 +3,9 @@
 
 The graph is compiled on the call ``config.compile_after`` (2 by default): earlier calls run
 op by op with fused kernels, so a function called once never waits for the whole-graph
-compile. A graph with an op that has no compiled form (or one Numba cannot compile) runs op
-by op; ``fallback`` says why. A call the compiled function refuses (a size mismatch, an
+compile. A graph with an op that has no compiled form runs as compiled segments with that op
+between them (``segments.py``; a lazy graph runs op by op instead), and ``fallback`` says
+why it is not compiled whole; a graph Numba cannot compile runs op by op. A call the compiled function refuses (a size mismatch, an
 index out of range) is run again op by op, which raises the error at the user's line.
 
 With ``config.compile_in_background`` (read when the function is built), no call waits for
@@ -46,6 +47,8 @@ class CpuProgram(Program):
             self.rendered, self.fallback = None, str(err)
         if any(not isinstance(t, TensorType) for t in self.out_types + [v.type for v in fg.inputs]):
             self.rendered, self.fallback = None, "a value that is not a tensor"
+        #: a graph that cannot compile whole: compiled segments, op-by-op nodes between
+        self.segments = None if self.rendered is not None or self.lazy else _segments(fg)
         #: the background compile, and the NumPy program the calls run meanwhile
         self.background = self.reference = None
         if config.compile_in_background and self.rendered is not None:
@@ -80,6 +83,9 @@ class CpuProgram(Program):
 
     def run(self, storage: list) -> None:
         self.calls += 1
+        if self.segments is not None and self.calls >= config.compile_after:
+            self._run_segments(storage)
+            return
         rendered, compiled = self.rendered, self.compiled  # (a background compile sets them)
         if compiled is None and rendered is not None and self.background is not None:
             self._run_meanwhile(storage)
@@ -139,9 +145,83 @@ class CpuProgram(Program):
             except Exception as err:  # noqa: BLE001 - as a failed compile: op by op from now on
                 self._give_up(err)
 
+    @property
+    def marks(self) -> dict[int, str]:
+        """How each node runs, by node id, for printed graphs: in which compiled segment, or
+        op by op (empty when the graph is compiled whole)."""
+        if self.segments is None:
+            return {} if self.rendered is not None else {id(n): "op by op" for n, _, _ in self.steps}
+        marks, count = {}, 0
+        for kind, item in self.segments:
+            if kind == "op":
+                marks[id(item)] = "op by op"
+                continue
+            for node in item.nodes:
+                marks[id(node)] = f"compiled segment {count}"
+            count += 1
+        return marks
+
+    def _run_segments(self, storage: list) -> None:
+        """Each segment's compiled function and each node between them, in order; a call a
+        segment refuses (a size mismatch, an index out of range) runs again op by op."""
+        slots = self.slots
+        with np.errstate(all="ignore"):
+            for k, (kind, item) in enumerate(self.segments):
+                if kind == "op":
+                    values = [storage[slots[id(v)]] for v in item.inputs]
+                    self._perform(item, values, [slots[id(v)] for v in item.outputs], storage)
+                    continue
+                try:
+                    done = self._run_segment(item, storage)
+                except _SegmentFailed as err:  # its nodes run op by op from now on
+                    self.segments[k : k + 1] = [("op", node) for node in item.nodes]
+                    self.fallback = f"{self.fallback}; a segment did not compile: {err}"
+                    Program.run(self, storage)
+                    return
+                if not done:
+                    Program.run(self, storage)  # raises the located error
+                    return
+
+    def _run_segment(self, segment, storage: list) -> bool:
+        slots = self.slots
+        args = [
+            storage[slots[id(v)]][()] if scalar else storage[slots[id(v)]]
+            for v, scalar in zip(segment.inputs, segment.scalar_inputs)
+        ]
+        args += segment.rendered.constants
+        try:
+            if segment.compiled is None:
+                segment.compiled = segment.rendered.build(_large(args))
+            if not segment.compiled.signatures:
+                segment.compiled.compile(tuple(numba.typeof(a) for a in args))
+            results = segment.compiled(*args)
+        except (ValueError, IndexError, ZeroDivisionError):
+            return False
+        except Exception as err:  # noqa: BLE001 - Numba raises many kinds
+            raise _SegmentFailed(str(err)) from err
+        constants = segment.rendered.constants
+        for var, value, out_type in zip(segment.outputs, results, segment.out_types):
+            value = _as_array(value, out_type)
+            if any(np.may_share_memory(value, c) for c in constants):
+                value = value.copy()
+            storage[slots[id(var)]] = value
+        return True
+
     def _give_up(self, err: Exception) -> None:
         self.rendered, self.compiled = None, None
         self.fallback = f"Numba could not compile the graph: {err}"
+
+
+class _SegmentFailed(Exception):
+    """Numba could not compile a segment."""
+
+
+def _segments(fg) -> list | None:
+    """``segments.split(fg)`` when it holds a compiled segment, else None."""
+    from .segments import split
+
+    items = split(fg)
+    return items if any(kind == "compiled" for kind, _ in items) else None
 
 
 def _large(args) -> bool:
