@@ -32,6 +32,7 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -151,7 +152,7 @@ def _write(key: str, source: str, fname: str, names: dict, options: dict) -> Pat
         return path
     root.mkdir(parents=True, exist_ok=True)
     _touch(path)  # before the module appears, so another process's trim keeps it
-    temporary = root / f".k_{key}.{os.getpid()}.tmp"
+    temporary = root / f".k_{key}.{os.getpid()}.{threading.get_ident()}.tmp"  # per thread
     temporary.write_text(_module_text(key, source, fname, names, options))
     _place(temporary, path)
     _trim(root, keep=path.stem)

@@ -186,3 +186,14 @@ def test_a_column_product_becomes_a_matrix_vector_product():
     rewrite(fg, GROUPS["specialize"])
     (node,) = fg.toposort()
     assert node.op.name == "matmul" and [id(i) for i in node.inputs] == [id(i) for i in fg.inputs[::-1]]
+
+
+def test_a_cast_step_runs_in_the_numpy_reference_too():
+    from astsym.graph.ops.elemwise import Cast
+
+    X, w = T.fmatrix("X"), T.fvector("w")
+    op = RowPass(((Cast("float64"), (-1,), "float64"),), 2, (("sum", 0, False, "float64"),))
+    node = op(X, w).owner
+    values = [np.ones((3, 2), np.float32), np.full(2, 0.5, np.float32)]
+    (total,) = op.reference(node, values)
+    assert total.dtype == np.float64 and total == 3.0

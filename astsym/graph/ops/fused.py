@@ -76,8 +76,16 @@ class _Fused(Op):
         values = []
         for op, refs, dtype in self.steps:
             args = [inputs[-1 - r] if r < 0 else values[r] for r in refs]
-            values.append(np.asarray(op.impl(*args), dtype=dtype))
+            values.append(step_value(op, args, dtype))
         return values[-1] if values else np.asarray(inputs[0])
+
+
+def step_value(op, args: list, dtype: str) -> np.ndarray:
+    """One step on NumPy: the op's ufunc, or a conversion for a cast (which has none)."""
+    with np.errstate(all="ignore"):
+        if op.impl is None:
+            return np.asarray(args[0]).astype(dtype)
+        return np.asarray(op.impl(*args), dtype=dtype)
 
 
 class FusedElemwise(_Fused):

@@ -35,7 +35,7 @@ from ..basic import Apply
 from ..convert import as_operands
 from ..op import Op
 from ..type import TensorType
-from .fused import _NO_GRAD, KERNELS
+from .fused import _NO_GRAD, KERNELS, step_value
 
 
 class RowPass(Op):
@@ -96,7 +96,7 @@ class RowPass(Op):
         values: list = []
         for op, refs, dtype in self.steps:
             args = [values[r] if r >= 0 else z if r == -1 else inputs[-1 - r] for r in refs]
-            values.append(np.asarray(op.impl(*args), dtype=dtype))
+            values.append(step_value(op, args, dtype))
         n = X.shape[0]
         results = []
         for out, var in zip(self.outs, node.outputs):
