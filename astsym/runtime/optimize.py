@@ -1,11 +1,13 @@
 """The rewrite pipeline a mode runs before linking: one short list of passes.
 
-    merge -> stabilize + canonicalize -> specialize (+ canonicalize) -> fold (+ canonicalize)
-          -> merge -> fuse (+ row passes) -> inplace
+    merge -> scan maps -> stabilize + canonicalize -> specialize (+ canonicalize)
+          -> fold (+ canonicalize) -> merge -> fuse (+ row passes) -> inplace
 
 Each pass runs when the mode's groups (``Mode.groups``) hold its group, and applies the
 rules of the groups it names that the mode holds; ``fuse`` and ``inplace`` build kernels and
-run with the ``cpu`` linker only. Every firing is recorded in ``log``.
+run with the ``cpu`` linker only, as do ``scan maps`` (the ``scan`` rules, with
+``specialize``: a scan that is a map becomes its elementwise body, which py keeps as a scan,
+the oracle). Every firing is recorded in ``log``.
 
     >>> import astsym.tensor as T
     >>> from astsym.graph.fg import FunctionGraph

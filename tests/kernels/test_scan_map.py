@@ -293,6 +293,21 @@ def test_no_sequence_stays_a_scan():
     _stays_a_scan([w], out, 0.5)
 
 
+def test_a_map_inside_a_recurrent_scan_is_rewritten_in_its_body():
+    X, h0 = T.dmatrix("X"), T.dvector("h0")
+
+    def step(row, h):
+        inner, _ = astsym.scan(lambda a, b: T.tanh(a) * b, sequences=[row, h])
+        return inner + 0.5 * h
+
+    out, _ = astsym.scan(step, sequences=X, outputs_info=h0)
+    f, g = _cpu([X, h0], out), _py([X, h0], out)
+    assert _fired(f) == 1 and f.program.fallback is None
+    (outer,) = _scans(f)
+    assert not any(isinstance(n.op, Scan) for n in outer.op.inner.toposort())
+    _agree(f, g, np.random.default_rng(3).standard_normal((5, 3)), np.ones(3), rtol=1e-12)
+
+
 # -- power in fused kernels --------------------------------------------------------------------
 
 
@@ -321,3 +336,12 @@ def test_power_is_fused_and_matches_numpy(base, exponent):
                 close = np.abs(got - want) <= 2 * np.spacing(np.abs(want))
             same = (got == want) | (np.isnan(got) & np.isnan(want))
             assert np.all(close | same), (b, powers[~(close | same)], got[~(close | same)])
+
+
+def test_an_int64_exponent_converts_to_float64_as_numpy_converts_it():
+    """2**53 + 1 rounds to 2**53 (even) in NumPy's float64 loop and in the kernel alike."""
+    x, p = T.dscalar("x"), T.lvector("p")
+    f = _cpu([x, p], x**p + 0.0)
+    powers = np.array([2**53 + 1, 2**53, 2**62 + 1, -(2**53) - 1, 3], np.int64)
+    for _ in range(2):
+        np.testing.assert_array_equal(f(-1.0, powers), (-1.0) ** powers + 0.0)
