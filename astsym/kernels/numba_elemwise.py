@@ -16,7 +16,11 @@ from .numba_render import Recycler, hoisted_loads, input_arrays, kernel_for, nes
 
 def build(op, node):
     """A callable computing ``node``'s output from NumPy inputs, or None if a step has no
-    kernel form (the group then runs op by op)."""
+    kernel form (the group then runs op by op) or the group is 0-d: NumPy computes one
+    value in microseconds, where compiling a kernel for it takes most of a second (a
+    compiled graph writes 0-d groups in line, without a kernel)."""
+    if node.outputs[0].ndim == 0:
+        return None
     kernel = kernel_for(render, op, node)
     if kernel is None:
         return None
