@@ -7,6 +7,10 @@ variables ``ASTSYM_FLOATX``, ``ASTSYM_DEVICE`` and ``ASTSYM_CACHE_DIR`` set the 
     >>> config.floatX
     'float64'
     >>> config.floatX = "float32"    # later variables default to float32
+    >>> import astsym.tensor as T
+    >>> T.vector("v").dtype
+    'float32'
+    >>> config.floatX = "float64"    # settings are process-wide: put the default back
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Turning Python and NumPy values into graph variables.
 
->>> as_tensor_variable([[1.0, 2.0]]).type
-TensorType(float64, matrix)
+>>> as_tensor_variable([[1.0, 2.0]]).type   # a constant's dims all have static sizes
+TensorType(float64, shape=(1, 2))
 >>> constant(2.0).dtype      # a Python float alone takes floatX
 'float64'
 """

@@ -16,8 +16,8 @@ Checks the graph evaluator does (broadcast sizes, index bounds, empty maxima) ra
     >>> w, x, b = T.fscalars("w", "x", "b")
     >>> print(render_graph(FunctionGraph([w, x, b], [w * x + b])).source.strip())
     def graph(i0, i1, i2):
-        v0 = (i0 * i1)
-        v1 = (v0 + i2)
+        v0 = np.float32(np.multiply(i0, i1))
+        v1 = np.float32(np.add(v0, i2))
         return (v1,)
 """
 

@@ -1,8 +1,17 @@
 """Loading converted functions: convert a user's function, compile the result with its
 closure and globals, and map spans in the generated code back to the user's file.
 
-    >>> loaded = load(my_function)            # doctest: +SKIP
-    >>> loaded.function(*args)                # the converted function, same behaviour
+    >>> import astsym.tensor as T
+    >>> def magnitude(x):
+    ...     if x < 0:
+    ...         return -x
+    ...     else:
+    ...         return x
+    >>> loaded = load(magnitude)
+    >>> loaded.function(-2.0)                 # on numbers: the same behaviour
+    2.0
+    >>> loaded.function(T.dscalar("x")).owner.op   # on a symbolic value: a graph ifelse
+    ifelse{n_outs=1}
 """
 
 from __future__ import annotations
