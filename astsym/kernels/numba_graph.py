@@ -4,9 +4,10 @@ function, so a call is one dispatch and a ``scan`` is a compiled loop.
 ``render_graph(fg)`` writes the function's source: each node in schedule order, 0-d values
 as Numba scalars and the others as arrays. Fused groups call their generated kernels
 (``numba_elemwise``/``numba_reduce``, embedded under a name per node), ``matmul`` goes to
-BLAS through ``np.dot``, shape and indexing ops are views, and a ``Scan`` node becomes a loop
-over its inner graph, rendered the same way as a step function. An op this module cannot
-express raises ``Unsupported`` naming it; the caller then runs the graph op by op.
+BLAS through ``np.dot`` (a small matrix-vector product to loops, ``numba_blas``), shape and
+indexing ops are views, and a ``Scan`` node becomes a loop over its inner graph, rendered
+the same way as a step function. An op this module cannot express raises ``Unsupported``
+naming it; the caller then runs the graph op by op.
 
 Checks the graph evaluator does (broadcast sizes, index bounds, empty maxima) raise a plain
 ``ValueError`` here; the caller reruns such a call op by op, which raises the located error.
@@ -25,14 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
-from numba import types
-from numba.extending import overload
 
 from astsym.graph.basic import Constant
 
-from . import numba_elemwise, numba_ifelse, numba_reduce
+from . import numba_blas, numba_elemwise, numba_ifelse, numba_reduce
 from .numba_render import OBSERVED, PARALLEL_MIN, _expression, compile_kernel, njit_source
 
 
@@ -245,15 +243,16 @@ class _Emitter:
         if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2) or a.dtype not in ("float32", "float64"):
             raise Unsupported(f"matmul of {a.type} and {b.type}")
         x, y = self.value(a), self.value(b)
-        # a vector from a slice is made contiguous (cheap) so BLAS takes it as it is
-        self.out.names["_contiguous"] = contiguous
-        x = f"_contiguous({x})" if a.ndim == 1 else x
-        y = f"_contiguous({y})" if b.ndim == 1 else y
-        if a.ndim == 2 and b.ndim == 1:  # a BLAS call costs more than a small product
-            self.out.names["_matvec"] = _matvec
-            self.assign(node, f"_matvec({x}, {y}) if {x}.size <= {SMALL_DOT} else np.dot({x}, {y})")
+        if a.ndim + b.ndim == 3:  # a BLAS call costs more than a small product: loops
+            self.out.names["_matvec"] = numba_blas.matvec
+            matrix, vector = (x, y) if a.ndim == 2 else (f"{y}.T", x)
+            dtype = node.outputs[0].dtype
+            name = self.assign(node, f"np.empty(({matrix}.shape[0],), np.{dtype})")
+            self.lines.append(f"_matvec({name}, {matrix}, {vector})")
             return
-        self.assign(node, f"np.dot({x}, {y})")  # C or F order go straight to BLAS
+        # C or F order go straight to BLAS; a strided or reversed view is copied first
+        self.out.names["_for_blas"] = numba_blas.for_blas
+        self.assign(node, f"np.dot(_for_blas({x}), _for_blas({y}))")
 
     def _DimShuffle(self, node) -> None:
         op, out = node.op, node.outputs[0]
@@ -373,38 +372,6 @@ class _Emitter:
 
     def _IfElse(self, node) -> None:
         numba_ifelse.emit_ifelse(self, node, self.branches[id(node)])
-
-
-def contiguous(a):
-    """``a`` itself when it is C-contiguous to Numba, else a contiguous copy."""
-    return np.ascontiguousarray(a)
-
-
-@overload(contiguous)
-def _contiguous_typed(a):
-    if isinstance(a, types.Array) and a.layout == "C":
-        return lambda a: a
-    return lambda a: np.ascontiguousarray(a)
-
-
-#: matrix-vector products of at most this many matrix elements run as loops here
-SMALL_DOT = 1 << 14
-
-
-@numba.njit(error_model="numpy", fastmath={"reassoc"})
-def _matvec(a, x):
-    """``a @ x`` for a small matrix: rows summed in the matrix's dtype, as BLAS does (the
-    ``reassoc`` flag lets the row sums vectorize; NaN and inf keep their meaning)."""
-    rows, cols = a.shape
-    if x.shape[0] != cols:
-        raise ValueError("matmul: inner dims differ")
-    out = np.zeros(rows, a.dtype)
-    for i in range(rows):
-        total = out[i]  # a zero of the matrix's dtype
-        for j in range(cols):
-            total += a[i, j] * x[j]
-        out[i] = total
-    return out
 
 
 def _float_literal(value: float) -> str:

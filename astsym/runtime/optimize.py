@@ -33,6 +33,7 @@ from astsym.graph.rewrites_fuse import fuse_all, make_inplace
 from astsym.graph.rewrites_rowpass import fuse_row_pass
 from astsym.graph.scan import rewrite_map  # noqa: F401 (registers the ``scan`` group)
 from astsym.graph.scan.op import Scan
+from astsym.graph.scan.rewrites import optimize_scan_outputs
 
 from .mode import Mode
 
@@ -59,6 +60,8 @@ def optimize(fg: FunctionGraph, mode: Mode, log: RewriteLog | None = None) -> Fu
     if mode.linker == "cpu" and groups.intersection(("fuse", "inplace")):
         from astsym.kernels import cpu  # noqa: F401 (registers the kernel builders)
 
+        if "specialize" in groups:  # (py keeps its scans as built: the oracle)
+            optimize_scan_outputs(fg, log)
         optimize_scan_bodies(fg, mode, log)
         if "fuse" in groups:
             fuse_all(fg, log)

@@ -2,10 +2,14 @@
 
 The backward scan runs over the forward steps in reverse. Per step it reads the items the
 forward step read (sequence taps and previous states, re-aligned outside so every backward
-sequence has tap 0) and the gradients of that step's outputs; it carries, per recurrent
-output and tap ``k``, the gradient sent to the state ``|k|`` steps earlier (fed back with
-the same tap ``k``), and emits the gradients of the sequence items and non-sequences.
-Outside, those are placed back where the forward step read them.
+sequence has tap 0), the values that step output and the gradients of those outputs; it
+carries, per recurrent output and tap ``k``, the gradient sent to the state ``|k|`` steps
+earlier (fed back with the same tap ``k``), and emits the gradients of the sequence items
+and non-sequences. Outside, those are placed back where the forward step read them.
+
+A gradient that needs a step's output (``tanh``'s does: ``gz * (1 - out**2)``) reads the
+value the forward step stored, as Theano's scan gradient does, so the backward step does
+not compute the forward step again.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from astsym.typecheck.dtypes import is_continuous
 
 from ..ops import concatenate, expand_dims, inc_subtensor, minimum, reshape, shape_i, zeros_like
 from ..ops.shape import shape_tuple
+from ..type import TensorType
 from ..walk import clone_replace
 from .loop import tap_span
 
@@ -72,7 +77,12 @@ class _Plan:
         for i, buf in zip(self._recurrent(), self.buffers):
             taps = self.info.out_taps[i]
             items += [self._window(buf, _n_init(taps) + k) for k in taps]
+        items += [self._window(self.outs[i], 0) for i in self.tensor_outs()]
         return items + [self._window(self.grads[i], 0) for i in self.float_outs]
+
+    def tensor_outs(self) -> list[int]:
+        """The outputs whose stored values the backward step reads (not a random state)."""
+        return [i for i, v in enumerate(self.outs) if isinstance(v.type, TensorType)]
 
     def carried(self) -> list:
         """Per float recurrent output and tap k: zeros for the |k| steps before the first."""
@@ -142,14 +152,15 @@ def _backward_scan(plan: _Plan):
     info, inner = plan.info, plan.inner
     n_seq_items = sum(len(t) for t in info.seq_taps)
     n_state_items = sum(len(t) for t in info.out_taps)
+    n_stored = len(plan.tensor_outs())
     n_grads = len(plan.float_outs)
     carried = plan.carried()
 
     def step(*args):
         seq_in = args[:n_seq_items]
         state_in = args[n_seq_items : n_seq_items + n_state_items]
-        grads_in = args[n_seq_items + n_state_items : n_seq_items + n_state_items + n_grads]
-        rest = args[n_seq_items + n_state_items + n_grads :]
+        stored, rest = _split(args[n_seq_items + n_state_items :], n_stored)
+        grads_in, rest = _split(rest, n_grads)
         carried_in, nonseq_in = rest[: len(carried)], rest[len(carried) :]
         mapping = dict(zip(inner.inputs, list(seq_in) + list(state_in) + list(nonseq_in)))
         outputs = clone_replace(inner.outputs[: info.n_outs], mapping)
@@ -158,6 +169,8 @@ def _backward_scan(plan: _Plan):
         from ..grad import grad
 
         found = grad(None, wrt, known_grads=known, disconnected_inputs="ignore") if wrt else []
+        # the forward step's outputs are read, not computed again
+        found = _reading_outputs(found, [outputs[i] for i in plan.tensor_outs()], stored)
         by_id = {id(v): g for v, g in zip(wrt, found)}
         states = _float_recurrent_states(plan, state_in)
         return (
@@ -175,6 +188,18 @@ def _backward_scan(plan: _Plan):
         name=f"grad_of_{info.name}",
         return_list=True,
     )
+
+
+def _split(items, n: int) -> tuple:
+    return items[:n], items[n:]
+
+
+def _reading_outputs(found, outputs, stored) -> list:
+    """``found`` with each step output replaced by the stored value fed in as ``stored``."""
+    replace = {out: value for out, value in zip(outputs, stored) if out.owner is not None}
+    kept = [g for g in found if g is not None]
+    new = iter(clone_replace(kept, replace) if replace and kept else kept)
+    return [None if g is None else next(new) for g in found]
 
 
 def _output_totals(plan, outputs, grads_in, carried_in) -> dict:

@@ -34,12 +34,24 @@ def run_scan(op, node, inputs) -> list:
             outs.append(buf.value)
             continue
         start = _init_len(info.out_taps[i])
+        if info.kept(i) != "all":
+            outs.append(_last_value(op, i, buf, start + done))
+            continue
         if buf is None:
             buf = empty_like_type(
                 node.outputs[i].type.clone(shape=node.outputs[i].type.shape[1:]), 0
             )
         outs.append(np.array(buf[start : start + done]))
     return outs
+
+
+def _last_value(op, i: int, buf, end: int):
+    """The last row of [initial taps; history] (``end`` rows of ``buf`` are filled)."""
+    if end == 0 or (op.info.kept(i) == "last" and end == _init_len(op.info.out_taps[i])):
+        raise RuleError(
+            codes.INDEX, f"{op.name}: output {i} has no last value: the scan made no step"
+        )
+    return np.array(buf[end - 1])
 
 
 def _init_len(taps) -> int:

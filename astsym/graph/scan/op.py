@@ -6,6 +6,10 @@ and implicit). Its outputs are each step's outputs and the ``until`` condition w
 is one. The outer node takes ``n_steps`` (-1: as many as the sequences allow), the
 sequences, the initial states and the non-sequences; it returns each output stacked over
 the steps. (A shared variable the body updates is a recurrent output starting at its value.)
+
+An output can instead be kept as its last value only (``ScanInfo.keep``, set by the
+rewrites in ``rewrites.py`` when nothing else is used, as Theano's ``scan_save_mem`` does):
+the loop then needs only the rows its taps read, not one per step.
 """
 
 from __future__ import annotations
@@ -32,6 +36,14 @@ class ScanInfo:
     go_backwards: bool
     name: str
     truncate_gradient: int = -1  # backpropagate through the last this many steps (-1: all)
+    #: per output (empty: all ``"all"``): ``"all"``, the values of every step stacked;
+    #: ``"last"``, the last step's value (no step is an error, as ``history[-1]`` is); or
+    #: ``"last_or_initial"``, the last row of [initial taps; history] (a recurrent output)
+    keep: tuple[str, ...] = ()
+
+    def kept(self, i: int) -> str:
+        """How output ``i`` is returned: ``"all"``, ``"last"`` or ``"last_or_initial"``."""
+        return self.keep[i] if self.keep else "all"
 
     @property
     def n_seqs(self) -> int:
@@ -73,9 +85,9 @@ class Scan(Op):
             length = None
         out_types = [  # a non-tensor state (a random generator) is not stacked: its last value
             TensorType(v.dtype, shape=(length,) + tuple(v.type.shape))
-            if isinstance(v.type, TensorType)
+            if isinstance(v.type, TensorType) and info.kept(i) == "all"
             else v.type
-            for v in self.inner.outputs[: info.n_outs]
+            for i, v in enumerate(self.inner.outputs[: info.n_outs])
         ]
         return Apply(self, [n_steps, *outer], out_types)
 
@@ -93,6 +105,8 @@ class Scan(Op):
     def grad(self, node, output_grads):
         from .grad import scan_grad
 
+        if any(k != "all" for k in self.info.keep):
+            raise NotImplementedError(f"{self.name}: the gradient of a scan keeping last values")
         return scan_grad(self, node, output_grads)
 
     def infer_shape(self, node, input_shapes):

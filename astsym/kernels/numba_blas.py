@@ -1,0 +1,182 @@
+"""Small matrix-vector products as Numba loops, for compiled graphs (``numba_graph.py``).
+
+A BLAS call costs more than the whole product of a small matrix and a vector (a 64 x 64
+``sgemv`` is about as long as its call), and a scan step makes one per step. So
+``matvec(out, a, x)`` computes ``a @ x`` into ``out`` with loops chosen by the matrix's
+layout, known when Numba compiles the call: rows of a C-ordered matrix are dot products
+(eight at a time, so each item of ``x`` is loaded once per eight rows), columns of an
+F-ordered one (a transposed view, as in ``W.T @ g``) are added to ``out`` four at a time. A
+matrix of more than ``SMALL_DOT`` items goes to BLAS.
+
+Sums are in the matrix's dtype, as BLAS does; the ``reassoc`` flag lets the dot products
+vectorize and ``contract`` makes each product and sum one FMA, as BLAS kernels do (NaN and
+inf keep their meaning). The loops ask for 512-bit vectors where the CPU
+has them: besides being wider, each vector instruction whose operand or result is subnormal
+costs a microcode assist, so a product of tiny values (a vanishing gradient) costs a third
+of what it does with 256-bit vectors.
+
+    >>> import numpy as np
+    >>> a, x = np.arange(6.0).reshape(2, 3), np.ones(3)
+    >>> out = np.empty(2)
+    >>> matvec(out, a, x); out
+    array([ 3., 12.])
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import types
+from numba.extending import overload
+
+from .vecmath import prefer_wide_vectors
+
+#: matrix-vector products of at most this many matrix items run as loops here
+SMALL_DOT = 1 << 14
+
+_OPTIONS = {"error_model": "numpy", "fastmath": {"reassoc", "contract"}}
+
+
+def matvec(out, a, x) -> None:
+    """``out[:] = a @ x`` (``a`` 2-D, ``x`` and ``out`` 1-D); a ValueError when the inner
+    dims differ."""
+    if x.shape[0] != a.shape[1] or out.shape[0] != a.shape[0]:
+        raise ValueError("matmul: inner dims differ")
+    out[:] = a @ x
+
+
+@overload(matvec, jit_options=_OPTIONS)
+def _matvec_typed(out, a, x):
+    if not isinstance(a, types.Array):
+        return None
+    zero = numba.np.numpy_support.as_dtype(a.dtype).type(0)
+    by_columns, strided = a.layout == "F", a.layout not in "CF"
+    single = a.dtype == types.float32
+
+    def impl(out, a, x):
+        rows, cols = a.shape
+        if x.shape[0] != cols or out.shape[0] != rows:
+            raise ValueError("matmul: inner dims differ")
+        if rows * cols > SMALL_DOT:  # (BLAS takes C or F order)
+            matrix = np.ascontiguousarray(a) if strided else a
+            out[:] = np.dot(matrix, np.ascontiguousarray(x))
+        elif single and _has_tiny(x):
+            _in_double(out, a, x, by_columns)
+        elif by_columns:
+            _by_length(_columns, out, a, x, zero, rows)
+        else:
+            _by_length(_rows, out, a, x, zero, cols)
+
+    return impl
+
+
+@numba.njit(inline="always")
+def _by_length(kernel, out, a, x, zero, n) -> None:
+    """``kernel`` with its inner loop's length ``n`` a constant when it is a common one:
+    LLVM then unrolls that loop whole (a 64 x 64 product takes a sixth less time)."""
+    if n == 64:
+        kernel(out, a, x, zero, 64)
+    elif n == 32:
+        kernel(out, a, x, zero, 32)
+    elif n == 128:
+        kernel(out, a, x, zero, 128)
+    else:
+        kernel(out, a, x, zero, n)
+
+
+def for_blas(a):
+    """``a`` itself when BLAS takes it as it is (C or F order, or 1-D and contiguous), else
+    a C-ordered copy (a reversed or strided view)."""
+    return np.ascontiguousarray(a)
+
+
+@overload(for_blas)
+def _for_blas_typed(a):
+    if isinstance(a, types.Array) and (a.layout == "C" or (a.layout == "F" and a.ndim == 2)):
+        return lambda a: a
+    return lambda a: np.ascontiguousarray(a)
+
+
+#: a float32 vector with a nonzero item below this (2**-64) is multiplied in float64
+_TINY32 = np.float32(2.0**-64)
+
+
+@numba.njit(**_OPTIONS)
+def _has_tiny(x) -> bool:
+    """Whether ``x`` holds a nonzero item so small that its products may be subnormal."""
+    found = 0
+    for j in range(x.shape[0]):
+        v = abs(x[j])
+        found += 1 if (v < _TINY32) & (v > 0) else 0
+    return found > 0
+
+
+@numba.njit(**_OPTIONS)
+def _in_double(out, a, x, by_columns: bool) -> None:
+    """``a @ x`` summed in float64, rounded once to ``out``'s dtype. A product of a tiny
+    float32 (a vanishing gradient) is subnormal as a float32, and every vector instruction
+    with a subnormal operand or result costs a microcode assist (about 100 cycles: a 64 x 64
+    product takes 50 times as long); in float64 it is a normal number."""
+    rows, cols = a.shape
+    acc = np.zeros(rows, np.float64)
+    if by_columns:
+        for j in range(cols):
+            xj = np.float64(x[j])
+            for i in range(rows):
+                acc[i] += np.float64(a[i, j]) * xj
+    else:
+        for i in range(rows):
+            total = 0.0
+            for j in range(cols):
+                total += np.float64(a[i, j]) * np.float64(x[j])
+            acc[i] = total
+    for i in range(rows):
+        out[i] = acc[i]
+
+
+@numba.njit(inline="always", **_OPTIONS)
+def _rows(out, a, x, zero, cols) -> None:
+    """Dot products of the rows with ``x``, eight rows at a time (``cols``: a's)."""
+    rows = a.shape[0]
+    i = 0
+    while i + 8 <= rows:
+        prefer_wide_vectors()
+        s0, s1, s2, s3, s4, s5, s6, s7 = zero, zero, zero, zero, zero, zero, zero, zero
+        for j in range(cols):
+            xj = x[j]
+            s0 += a[i, j] * xj
+            s1 += a[i + 1, j] * xj
+            s2 += a[i + 2, j] * xj
+            s3 += a[i + 3, j] * xj
+            s4 += a[i + 4, j] * xj
+            s5 += a[i + 5, j] * xj
+            s6 += a[i + 6, j] * xj
+            s7 += a[i + 7, j] * xj
+        out[i], out[i + 1], out[i + 2], out[i + 3] = s0, s1, s2, s3
+        out[i + 4], out[i + 5], out[i + 6], out[i + 7] = s4, s5, s6, s7
+        i += 8
+    for r in range(i, rows):
+        total = zero
+        for j in range(cols):
+            total += a[r, j] * x[j]
+        out[r] = total
+
+
+@numba.njit(inline="always", **_OPTIONS)
+def _columns(out, a, x, zero, rows) -> None:
+    """``out`` as a sum of the columns scaled by the items of ``x``, four columns at a time
+    (each column of an F-ordered matrix is contiguous; ``rows``: a's)."""
+    cols = a.shape[1]
+    for i in range(rows):
+        out[i] = zero
+    j = 0
+    while j + 4 <= cols:
+        prefer_wide_vectors()
+        x0, x1, x2, x3 = x[j], x[j + 1], x[j + 2], x[j + 3]
+        for i in range(rows):
+            out[i] += a[i, j] * x0 + a[i, j + 1] * x1 + a[i, j + 2] * x2 + a[i, j + 3] * x3
+        j += 4
+    for c in range(j, cols):
+        xc = x[c]
+        for i in range(rows):
+            out[i] += a[i, c] * xc
