@@ -37,37 +37,49 @@ SMALL_DOT = 1 << 14
 _OPTIONS = {"error_model": "numpy", "fastmath": {"reassoc", "contract"}}
 
 
+@numba.njit(**_OPTIONS)
 def matvec(out, a, x) -> None:
     """``out[:] = a @ x`` (``a`` 2-D, ``x`` and ``out`` 1-D); a ValueError when the inner
     dims differ."""
-    if x.shape[0] != a.shape[1] or out.shape[0] != a.shape[0]:
+    rows, cols = a.shape
+    if x.shape[0] != cols or out.shape[0] != rows:
         raise ValueError("matmul: inner dims differ")
-    out[:] = a @ x
+    if rows * cols > SMALL_DOT:
+        _by_blas(out, a, x)
+    elif _has_tiny(x):
+        _in_double(out, a, x, _by_columns(a))
+    elif _by_columns(a):
+        _by_length(_columns, out, a, x, _zero(a), rows)
+    else:
+        _by_length(_rows, out, a, x, _zero(a), cols)
 
 
-@overload(matvec, jit_options=_OPTIONS)
-def _matvec_typed(out, a, x):
-    if not isinstance(a, types.Array):
-        return None
+@numba.njit(**_OPTIONS)
+def _by_blas(out, a, x) -> None:
+    """A large product: BLAS (a call of its own keeps ``matvec``'s body small)."""
+    out[:] = np.dot(for_blas(a), np.ascontiguousarray(x))
+
+
+def _by_columns(a) -> bool:
+    """Whether ``a`` is F-ordered (its columns contiguous): known when Numba compiles."""
+    return a.flags.f_contiguous and not a.flags.c_contiguous
+
+
+@overload(_by_columns)
+def _by_columns_typed(a):
+    by_columns = a.layout == "F"
+    return lambda a: by_columns
+
+
+def _zero(a):
+    """A zero of ``a``'s dtype."""
+    return a.dtype.type(0)
+
+
+@overload(_zero)
+def _zero_typed(a):
     zero = numba.np.numpy_support.as_dtype(a.dtype).type(0)
-    by_columns, strided = a.layout == "F", a.layout not in "CF"
-    single = a.dtype == types.float32
-
-    def impl(out, a, x):
-        rows, cols = a.shape
-        if x.shape[0] != cols or out.shape[0] != rows:
-            raise ValueError("matmul: inner dims differ")
-        if rows * cols > SMALL_DOT:  # (BLAS takes C or F order)
-            matrix = np.ascontiguousarray(a) if strided else a
-            out[:] = np.dot(matrix, np.ascontiguousarray(x))
-        elif single and _has_tiny(x):
-            _in_double(out, a, x, by_columns)
-        elif by_columns:
-            _by_length(_columns, out, a, x, zero, rows)
-        else:
-            _by_length(_rows, out, a, x, zero, cols)
-
-    return impl
+    return lambda a: zero
 
 
 @numba.njit(inline="always")
@@ -101,14 +113,25 @@ def _for_blas_typed(a):
 _TINY32 = np.float32(2.0**-64)
 
 
-@numba.njit(**_OPTIONS)
 def _has_tiny(x) -> bool:
-    """Whether ``x`` holds a nonzero item so small that its products may be subnormal."""
-    found = 0
-    for j in range(x.shape[0]):
-        v = abs(x[j])
-        found += 1 if (v < _TINY32) & (v > 0) else 0
-    return found > 0
+    """Whether float32 ``x`` holds a nonzero item so small that its products may be
+    subnormal (never for another dtype)."""
+    return x.dtype == np.float32 and bool(np.any((np.abs(x) < _TINY32) & (x != 0)))
+
+
+@overload(_has_tiny, jit_options=_OPTIONS)
+def _has_tiny_typed(x):
+    if x.dtype != types.float32:
+        return lambda x: False
+
+    def impl(x):
+        found = 0
+        for j in range(x.shape[0]):
+            v = abs(x[j])
+            found += 1 if (v < _TINY32) & (v > 0) else 0
+        return found > 0
+
+    return impl
 
 
 @numba.njit(**_OPTIONS)
