@@ -10,10 +10,13 @@ matrix of more than ``SMALL_DOT`` items goes to BLAS.
 
 Sums are in the matrix's dtype, as BLAS does; the ``reassoc`` flag lets the dot products
 vectorize and ``contract`` makes each product and sum one FMA, as BLAS kernels do (NaN and
-inf keep their meaning). The loops ask for 512-bit vectors where the CPU
-has them: besides being wider, each vector instruction whose operand or result is subnormal
-costs a microcode assist, so a product of tiny values (a vanishing gradient) costs a third
-of what it does with 256-bit vectors.
+inf keep their meaning). A loop's length is a constant for the common sizes 32, 64 and 128
+(LLVM unrolls it whole), and the loops ask for 512-bit vectors where the CPU has them.
+
+Tiny float32 values (a vanishing gradient) are the slow case of any float32 product: every
+vector instruction with a subnormal operand or result costs a microcode assist. A float32
+vector holding a nonzero item below 2**-64 is therefore multiplied in float64, where those
+products are normal numbers, and the sums rounded once to float32.
 
     >>> import numpy as np
     >>> a, x = np.arange(6.0).reshape(2, 3), np.ones(3)
@@ -54,10 +57,22 @@ def matvec(out, a, x) -> None:
         _by_length(_rows, out, a, x, _zero(a), cols)
 
 
-@numba.njit(**_OPTIONS)
 def _by_blas(out, a, x) -> None:
-    """A large product: BLAS (a call of its own keeps ``matvec``'s body small)."""
-    out[:] = np.dot(for_blas(a), np.ascontiguousarray(x))
+    """A large product: BLAS (a call of its own keeps ``matvec``'s body small), straight
+    into ``out`` when it is contiguous."""
+    out[:] = np.dot(a, x)
+
+
+@overload(_by_blas, jit_options=_OPTIONS)
+def _by_blas_typed(out, a, x):
+    if out.layout == "C":
+        return lambda out, a, x: np.dot(for_blas(a), for_blas(x), out)
+    return lambda out, a, x: _copy_into(out, np.dot(for_blas(a), for_blas(x)))
+
+
+@numba.njit
+def _copy_into(out, values) -> None:
+    out[:] = values
 
 
 def _by_columns(a) -> bool:

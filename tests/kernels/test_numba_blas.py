@@ -1,6 +1,6 @@
 """``numba_blas.matvec``, the compiled graphs' small matrix-vector product: every layout,
 the lengths it unrolls and the others, the product of tiny float32 values (in float64),
-large matrices (BLAS), and mismatched dims."""
+large matrices (BLAS), outputs of any layout, and mismatched dims."""
 
 import numba
 import numpy as np
@@ -69,11 +69,15 @@ def test_nan_and_inf_keep_their_meaning():
             np.testing.assert_array_equal(out, a @ vector)
 
 
-def test_a_large_matrix_goes_to_blas():
-    rows = SMALL_DOT // 64 + 1
+@pytest.mark.parametrize("rows", [8, SMALL_DOT // 64 + 1], ids=["loops", "blas"])
+def test_any_output_layout_is_written(rows):
     a = np.random.default_rng(1).standard_normal((rows, 64))
     x = np.arange(64.0)
     for matrix in _layouts(a):
+        out = np.zeros((rows, 2))
+        _compiled(out[:, 1], matrix, x)  # a strided output
+        np.testing.assert_allclose(out[:, 1], a @ x, rtol=1e-12)
+        assert not out[:, 0].any()
         out = np.empty(rows)
         _compiled(out, matrix, x)
         np.testing.assert_allclose(out, a @ x, rtol=1e-12)
