@@ -151,6 +151,21 @@ def test_reduce_keeps_the_last_value_or_the_initial_one_after_no_step():
         np.testing.assert_allclose(f(X[:0], S), 2 * S)
 
 
+def test_a_shared_variable_the_step_updates_keeps_no_history():
+    total = astsym.shared(np.zeros(3), "total")
+    xs = T.dmatrix("xs")
+    ys, updates = astsym.scan(lambda x: ((x * x).sum(), {total: total + x}), sequences=xs)
+    f = astsym.function([xs], ys.sum(), updates=updates, mode="cpu")
+    (node,) = _scans(f)
+    assert "last_or_initial" in node.op.info.keep and "all" not in node.op.info.keep
+    X, expected = np.arange(12.0).reshape(4, 3), np.zeros(3)
+    for rows in (4, 0, 2, 0):  # zero steps leave it as it was
+        got = f(X[:rows])
+        expected = expected + X[:rows].sum(0)
+        np.testing.assert_allclose(got, (X[:rows] ** 2).sum())
+        np.testing.assert_allclose(total.get_value(), expected)
+
+
 def test_the_last_item_of_no_step_is_still_an_error():
     xs, start = T.dvector("xs"), T.dscalar("start")
     hs, _ = astsym.scan(_accumulate, sequences=xs, outputs_info=start)

@@ -54,8 +54,11 @@ from ..ops import (
     transpose,
     zeros,
 )
+from ..ops.broadcast import patternbroadcast
 from ..ops.dimshuffle import squeeze_axes
 from ..ops.elemwise import cast
+from ..ops.ifelse import IfElse
+from ..ops.math import greater
 from ..ops.reduce import Reduce
 from ..ops.shape import as_shape_vector, static_value
 from ..source import fixed_span
@@ -333,8 +336,6 @@ def _cast_to(pick, dtype: str):
 
 
 def _typed(init, state_type):
-    from ..ops import patternbroadcast
-
     if init.type.broadcastable == state_type.broadcastable:
         return init
     return patternbroadcast(init, state_type.broadcastable)
@@ -399,8 +400,9 @@ def _reshape_dims(edit, shape, ndim: int):
 
 
 def scan_save_memory(edit: _Edit) -> bool:
-    """history[-1] -> the last value (no history kept); [initial; history][-1] -> the last
-    value or the initial state; a fed-back output nothing uses -> its last value."""
+    """history[-1] -> the last value (no history kept); [initial; history][-1] and
+    ifelse(history.shape[0] > 0, history[-1], initial) (a shared variable's update) -> the
+    last value or the initial state; a fed-back output nothing uses -> its last value."""
     fired = False
     for out in edit.outs:
         if out.old is None or out.keep != "all" or out.needed:
@@ -427,17 +429,44 @@ def _last_items(edit, out: _Output, users):
     initial", ...) when its only use is [initial; out], used only as [...][-1]."""
     if users and all(_is_last(u) for u in users):
         return "last", [u.outputs[0] for u in users]
+    if out.taps != (-1,):
+        return None
+    if len(users) == 2:
+        return _chosen_last(edit, out, users)
     old = edit.old_output(out.old)
-    if len(users) != 1 or not isinstance(users[0].op, Join) or out.taps != (-1,):
+    if len(users) != 1 or not isinstance(users[0].op, Join):
         return None
     join = users[0]
     first, *rest = join.inputs
-    if join.op.axis != 0 or rest != [old] or not _is_expanded(first, out.init):
+    if join.op.axis != 0 or len(rest) != 1 or rest[0] is not old:
+        return None
+    if not _is_expanded(first, out.init):
         return None
     outer_users = edit.uses(join.outputs[0])
     if not outer_users or not all(_is_last(u) for u in outer_users):
         return None
     return "last_or_initial", [u.outputs[0] for u in outer_users]
+
+
+def _chosen_last(edit, out: _Output, users):
+    """("last_or_initial", [the ifelse's output]) when ``users`` are history.shape[0] and
+    history[-1], used only by ifelse(history.shape[0] > 0, history[-1], initial)."""
+    size = next((u for u in users if isinstance(u.op, ShapeI) and u.op.i == 0), None)
+    last = next((u for u in users if _is_last(u)), None)
+    if size is None or last is None:
+        return None
+    (test, *others) = edit.uses(size.outputs[0]) or [None]
+    if others or test is None or test.op is not greater or static_value(test.inputs[1]) != 0:
+        return None
+    (choice, *others) = edit.uses(test.outputs[0]) or [None]
+    if others or choice is None or not isinstance(choice.op, IfElse) or choice.op.n_outs != 1:
+        return None
+    cond, then, other = choice.inputs
+    if edit.uses(last.outputs[0]) != [choice] or then is not last.outputs[0]:
+        return None
+    if cond is not test.outputs[0] or other is not out.init:
+        return None
+    return "last_or_initial", [choice.outputs[0]]
 
 
 def _is_last(node) -> bool:
