@@ -7,9 +7,11 @@ has a ring of one row more than its taps reach, so the row a step writes is neve
 reads. The first step runs before the loop: the buffers of outputs that are not fed back
 get the shape of its values, and the arrays its nodes allocate are written again by the
 same nodes in later steps (when the shape is the same), so a step allocates nothing. In the
-loop, the node computing a step's output writes it straight into its buffer row. Zero
-steps, or an output whose shape changes between steps, is a ValueError (the caller then
-runs the scan op by op, which returns or reports it).
+loop, the node computing a step's output writes it straight into its buffer row, and the
+node's outputs are views of the buffers (the rows of the steps made, or the last row), so
+nothing is copied after the loop. Zero steps, or an output whose shape changes between
+steps, is a ValueError (the caller then runs the scan op by op, which returns or reports
+it).
 """
 
 from __future__ import annotations

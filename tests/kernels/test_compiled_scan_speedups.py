@@ -359,7 +359,7 @@ def _build(case):
     return [xs, init], results or [hs[-1]]
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=30)
 @given(case=_scan_cases())
 def test_random_scans_equal_py(case):
     inputs, outputs = _build(case)
