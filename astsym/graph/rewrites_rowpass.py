@@ -198,8 +198,10 @@ def _replace(fg, product, transposed, plan: _Plan, log) -> None:
         if id(var) in refs:
             return refs[id(var)]
         users = clients.get(id(var), [])
-        if _rowwise(var.owner) and id(var) not in graph_outputs and all(
-            id(u) in inside for u, _ in users
+        if (
+            _rowwise(var.owner)
+            and id(var) not in graph_outputs
+            and all(id(u) in inside for u, _ in users)
         ):  # a row-wise value only the pass uses (1 - y): computed in the pass
             refs[id(var)] = inline(var.owner)
         else:

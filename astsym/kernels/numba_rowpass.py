@@ -68,9 +68,9 @@ def _scatter(acc, g, X, lo, m):
     for r in range(0, whole, 4):
         g0, g1, g2, g3 = g[r], g[r + 1], g[r + 2], g[r + 3]
         for j in range(k):
-            acc[j] += (
-                g0 * X[lo + r, j] + g1 * X[lo + r + 1, j] + g2 * X[lo + r + 2, j]
-            ) + g3 * X[lo + r + 3, j]
+            acc[j] += (g0 * X[lo + r, j] + g1 * X[lo + r + 1, j] + g2 * X[lo + r + 2, j]) + g3 * X[
+                lo + r + 3, j
+            ]
     for r in range(whole, m):
         for j in range(k):
             acc[j] += g[r] * X[lo + r, j]

@@ -150,7 +150,9 @@ class CpuProgram(Program):
         """How each node runs, by node id, for printed graphs: in which compiled segment, or
         op by op (empty when the graph is compiled whole)."""
         if self.segments is None:
-            return {} if self.rendered is not None else {id(n): "op by op" for n, _, _ in self.steps}
+            return (
+                {} if self.rendered is not None else {id(n): "op by op" for n, _, _ in self.steps}
+            )
         marks, count = {}, 0
         for kind, item in self.segments:
             if kind == "op":

@@ -85,10 +85,7 @@ def _items(fg: FunctionGraph, runs: list) -> list[tuple[str, object]]:
                     seen.add(id(var))
                     inputs.append(var)
         results = [
-            v
-            for n in run
-            for v in n.outputs
-            if id(v) in outputs or used_later.get(id(v), -1) > k
+            v for n in run for v in n.outputs if id(v) in outputs or used_later.get(id(v), -1) > k
         ]
         try:
             items.append(("compiled", Segment(run, inputs, results)))

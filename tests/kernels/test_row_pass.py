@@ -185,7 +185,9 @@ def test_a_column_product_becomes_a_matrix_vector_product():
     fg = FunctionGraph([a, v], [T.dot(v.dimshuffle("x", 0), a).dimshuffle(1)])
     rewrite(fg, GROUPS["specialize"])
     (node,) = fg.toposort()
-    assert node.op.name == "matmul" and [id(i) for i in node.inputs] == [id(i) for i in fg.inputs[::-1]]
+    assert node.op.name == "matmul" and [id(i) for i in node.inputs] == [
+        id(i) for i in fg.inputs[::-1]
+    ]
 
 
 def test_a_cast_step_runs_in_the_numpy_reference_too():
