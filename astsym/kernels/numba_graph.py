@@ -215,8 +215,8 @@ class _Emitter:
         total = acc
         if 0 in red.axes:
             total = self.fresh("total")
-            self.out.names[f"_combine_{red.kind}"] = numba_reduce.COMBINE[red.kind]
-            self.lines.append(f"{total} = _combine_{red.kind}({acc})")
+            self.out.names["_combine"] = numba_reduce.combine
+            self.lines.append(f"{total} = _combine({acc}, {numba_reduce.COMBINE[red.kind]})")
         if out.ndim == 0:
             zeros = ", ".join("0" for _ in range(ndim))
             self.assign(node, f"np.{out.dtype}({total}[{zeros}])")

@@ -105,46 +105,27 @@ _FLOATS = ("float32", "float64")
 
 
 @numba.njit(error_model="numpy")
-def _combine_sum(acc):
-    """The per-chunk partial results ``acc[c]`` (C-contiguous) folded into one."""
-    flat = acc.reshape((acc.shape[0], -1))
-    out = flat[0].copy()
-    for c in range(1, flat.shape[0]):
-        out += flat[c]
-    return out.reshape(acc.shape[1:])
-
-
-@numba.njit(error_model="numpy")
-def _combine_prod(acc):
-    flat = acc.reshape((acc.shape[0], -1))
-    out = flat[0].copy()
-    for c in range(1, flat.shape[0]):
-        out *= flat[c]
-    return out.reshape(acc.shape[1:])
-
-
-@numba.njit(error_model="numpy")
-def _combine_max(acc):
+def combine(acc, kind):
+    """The per-chunk partial results ``acc[c]`` (C-contiguous) folded into one by reduction
+    ``COMBINE[kind]`` (0 sum, 1 prod, 2 max, 3 min; a compiled graph passes a literal)."""
     flat = acc.reshape((acc.shape[0], -1))
     out = flat[0].copy()
     for c in range(1, flat.shape[0]):
         for j in range(flat.shape[1]):
-            out[j] = _larger(out[j], flat[c, j])
+            a, x = out[j], flat[c, j]
+            if kind == 0:
+                out[j] = a + x
+            elif kind == 1:
+                out[j] = a * x
+            elif kind == 2:
+                out[j] = _larger(a, x)
+            else:
+                out[j] = _smaller(a, x)
     return out.reshape(acc.shape[1:])
 
 
-@numba.njit(error_model="numpy")
-def _combine_min(acc):
-    flat = acc.reshape((acc.shape[0], -1))
-    out = flat[0].copy()
-    for c in range(1, flat.shape[0]):
-        for j in range(flat.shape[1]):
-            out[j] = _smaller(out[j], flat[c, j])
-    return out.reshape(acc.shape[1:])
-
-
-#: kind -> compiled function combining per-chunk partials (compiled graphs call it)
-COMBINE = {"sum": _combine_sum, "prod": _combine_prod, "max": _combine_max, "min": _combine_min}
+#: kind -> the code ``combine`` takes for it (compiled graphs combine per-chunk partials)
+COMBINE = {"sum": 0, "prod": 1, "max": 2, "min": 3}
 
 
 def _chunks(rows: int, size: int) -> int:
