@@ -245,10 +245,13 @@ class _Emitter:
         x, y = self.value(a), self.value(b)
         if a.ndim + b.ndim == 3:  # a BLAS call costs more than a small product: loops
             self.out.names["_matvec"] = numba_blas.matvec
+            self.out.names["_blas_matvec"] = numba_blas.blas_matvec
             matrix, vector = (x, y) if a.ndim == 2 else (f"{y}.T", x)
             dtype = node.outputs[0].dtype
             name = self.assign(node, f"np.empty(({matrix}.shape[0],), np.{dtype})")
-            self.lines.append(f"_matvec({name}, {matrix}, {vector})")
+            args = f"({name}, {matrix}, {vector})"
+            self.lines.append(f"if {matrix}.size <= {numba_blas.SMALL_DOT}: _matvec{args}")
+            self.lines.append(f"else: _blas_matvec{args}")
             return
         # C or F order go straight to BLAS; a strided or reversed view is copied first
         self.out.names["_for_blas"] = numba_blas.for_blas

@@ -21,6 +21,7 @@ import re
 from astsym.graph.scan.loop import tap_span
 from astsym.graph.type import TensorType
 
+from . import numba_blas
 from .numba_graph import Unsupported, _Emitter
 
 
@@ -40,6 +41,7 @@ def emit_scan(outer, node) -> None:
     for buf, out in zip(buffers, node.op.inner.outputs):
         if buf.taps:
             buf.allocate_initial(lines, next(recurrent), n, out.ndim, out.dtype)
+    nonseqs = _in_column_order(outer, node, nonseqs)
     first = _Step(outer, node, seqs, nonseqs, buffers, n, peeled=None)
     first.write("0", lines)
     done = f"{uid}_done"
@@ -61,6 +63,33 @@ def emit_scan(outer, node) -> None:
         lines += ["    " + line for line in body]
     for j, buf in enumerate(buffers):
         outer.assign(node, buf.result(done), index=j)
+
+
+def _in_column_order(outer, node, nonseqs: list) -> list:
+    """The non-sequences, each matrix that the steps only multiply vectors by copied into
+    column order once, before the loop (``numba_blas``: a product by columns is the faster
+    one, and the copy costs about what one step's product does)."""
+    inner = node.op.inner
+    clients = inner.clients()
+    names = list(nonseqs)
+    first = len(inner.inputs) - len(nonseqs)
+    for k, var in enumerate(inner.inputs[first:]):
+        uses = clients.get(id(var), [])
+        if var.ndim == 2 and uses and all(_matrix_of_matvec(user, i) for user, i in uses):
+            outer.out.names["_by_columns"] = numba_blas.by_columns
+            names[k] = outer.fresh("w")
+            outer.lines.append(f"{names[k]} = _by_columns({nonseqs[k]})")
+    return names
+
+
+def _matrix_of_matvec(node, position: int) -> bool:
+    """Whether the input at ``position`` of ``node`` is the matrix of a matrix @ vector."""
+    return (
+        type(node.op).__name__ == "MatMul"
+        and position == 0
+        and node.inputs[1].ndim == 1
+        and node.outputs[0].dtype in ("float32", "float64")
+    )
 
 
 def _step_count(lines, uid: str, n_given: str, seqs, info) -> str:

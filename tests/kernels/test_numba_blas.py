@@ -1,6 +1,7 @@
 """``numba_blas.matvec``, the compiled graphs' small matrix-vector product: every layout,
 the lengths it unrolls and the others, the product of tiny float32 values (in float64),
-large matrices (BLAS), outputs of any layout, and mismatched dims."""
+large matrices (loops and BLAS), outputs of any layout, the copy into column order, and
+mismatched dims."""
 
 import numba
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from astsym.kernels.numba_blas import SMALL_DOT, matvec
+from astsym.kernels.numba_blas import SMALL_DOT, blas_matvec, by_columns, matvec
 
 
 @numba.njit
@@ -69,21 +70,35 @@ def test_nan_and_inf_keep_their_meaning():
             np.testing.assert_array_equal(out, a @ vector)
 
 
-@pytest.mark.parametrize("rows", [8, SMALL_DOT // 64 + 1], ids=["loops", "blas"])
-def test_any_output_layout_is_written(rows):
-    a = np.random.default_rng(1).standard_normal((rows, 64))
-    x = np.arange(64.0)
-    for matrix in _layouts(a):
-        out = np.zeros((rows, 2))
-        _compiled(out[:, 1], matrix, x)  # a strided output
-        np.testing.assert_allclose(out[:, 1], a @ x, rtol=1e-12)
-        assert not out[:, 0].any()
-        out = np.empty(rows)
-        _compiled(out, matrix, x)
-        np.testing.assert_allclose(out, a @ x, rtol=1e-12)
+@pytest.mark.parametrize("product", [matvec, blas_matvec], ids=["loops", "blas"])
+def test_any_layout_of_any_size_is_written(product):
+    for rows in (8, SMALL_DOT // 64 + 1):
+        a = np.random.default_rng(1).standard_normal((rows, 64))
+        x = np.arange(64.0)
+        for matrix in _layouts(a):
+            out = np.zeros((rows, 2))
+            product(out[:, 1], matrix, x)  # a strided output
+            np.testing.assert_allclose(out[:, 1], a @ x, rtol=1e-12)
+            assert not out[:, 0].any()
+            out = np.empty(rows)
+            product(out, matrix, x)
+            np.testing.assert_allclose(out, a @ x, rtol=1e-12)
 
 
-@pytest.mark.parametrize("call", [_compiled, matvec], ids=["compiled", "python"])
+def test_by_columns_copies_into_column_order_once():
+    a = np.arange(6.0).reshape(2, 3)
+    f = by_columns(a)
+    assert f.flags.f_contiguous and not f.flags.c_contiguous and np.array_equal(f, a)
+    assert by_columns(f) is f
+
+    @numba.njit
+    def copied(a):
+        return by_columns(a)
+
+    assert copied(a).flags.f_contiguous and np.array_equal(copied(a), a)
+
+
+@pytest.mark.parametrize("call", [_compiled, matvec, blas_matvec])
 def test_mismatched_dims_are_a_value_error(call):
     with pytest.raises(ValueError, match="inner dims"):
         call(np.empty(3), np.ones((3, 4)), np.ones(3))
