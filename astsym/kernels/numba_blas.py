@@ -6,8 +6,8 @@ A BLAS call costs more than the whole product of a small matrix and a vector (a 
 layout, known when Numba compiles the call: rows of a C-ordered matrix are dot products
 (eight at a time, so each item of ``x`` is loaded once per eight rows), columns of an
 F-ordered one (a transposed view, as in ``W.T @ g``) are added to ``out`` sixteen at a
-time, which needs no sums across a vector and is the faster of the two (``by_columns``
-copies a matrix into F order). A matrix of more than ``SMALL_DOT`` items goes to BLAS
+time, which needs no sums across a vector and is the faster of the two
+(``columns_for_loops`` copies a matrix into F order). A matrix of more than ``SMALL_DOT`` items goes to BLAS
 (``blas_matvec``).
 
 Sums are in the matrix's dtype, as BLAS does; the ``reassoc`` flag lets the dot products
@@ -66,17 +66,19 @@ def blas_matvec(out, a, x) -> None:
     _by_blas(out, a, x)
 
 
-def by_columns(a):
-    """``a`` in column (F) order: itself when it is, else a copy (a matrix that a scan's
-    steps multiply is copied so once, before the loop)."""
-    return np.asfortranarray(a)
+def columns_for_loops(a):
+    """``a`` in column (F) order for ``matvec``'s loops: itself when it is, else a copy;
+    an empty matrix when ``a`` has more than ``SMALL_DOT`` items (BLAS takes ``a`` as it
+    is, and a large copy would cost as much as a product). A scan copies a matrix its steps
+    multiply vectors by so once, before the loop."""
+    return np.asfortranarray(a if a.size <= SMALL_DOT else a[:0, :0])
 
 
-@overload(by_columns)
-def _by_columns_copy(a):
+@overload(columns_for_loops)
+def _columns_for_loops_typed(a):
     if a.layout == "F":
         return lambda a: a
-    return lambda a: np.asfortranarray(a)
+    return lambda a: np.asfortranarray(a if a.size <= SMALL_DOT else a[:0, :0])
 
 
 def _by_blas(out, a, x) -> None:

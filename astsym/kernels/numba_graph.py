@@ -249,9 +249,10 @@ class _Emitter:
             matrix, vector = (x, y) if a.ndim == 2 else (f"{y}.T", x)
             dtype = node.outputs[0].dtype
             name = self.assign(node, f"np.empty(({matrix}.shape[0],), np.{dtype})")
-            args = f"({name}, {matrix}, {vector})"
-            self.lines.append(f"if {matrix}.size <= {numba_blas.SMALL_DOT}: _matvec{args}")
-            self.lines.append(f"else: _blas_matvec{args}")
+            looped = getattr(self, "columns", {}).get(matrix, matrix)  # (a scan's F copy)
+            small = f"{matrix}.size <= {numba_blas.SMALL_DOT}"
+            self.lines.append(f"if {small}: _matvec({name}, {looped}, {vector})")
+            self.lines.append(f"else: _blas_matvec({name}, {matrix}, {vector})")
             return
         # C or F order go straight to BLAS; a strided or reversed view is copied first
         self.out.names["_for_blas"] = numba_blas.for_blas

@@ -41,12 +41,12 @@ def emit_scan(outer, node) -> None:
     for buf, out in zip(buffers, node.op.inner.outputs):
         if buf.taps:
             buf.allocate_initial(lines, next(recurrent), n, out.ndim, out.dtype)
-    nonseqs = _in_column_order(outer, node, nonseqs)
-    first = _Step(outer, node, seqs, nonseqs, buffers, n, peeled=None)
+    columns = _in_column_order(outer, node, nonseqs)
+    first = _Step(outer, node, (seqs, nonseqs, columns), buffers, n, peeled=None)
     first.write("0", lines)
     done = f"{uid}_done"
     lines.append(f"{done} = {n}")
-    later = _Step(outer, node, seqs, nonseqs, buffers, n, peeled=first.allocated)
+    later = _Step(outer, node, (seqs, nonseqs, columns), buffers, n, first.allocated)
     body: list[str] = []
     step = f"{uid}_t"  # (a scan in the step has a loop of its own)
     later.write(step, body)
@@ -65,21 +65,21 @@ def emit_scan(outer, node) -> None:
         outer.assign(node, buf.result(done), index=j)
 
 
-def _in_column_order(outer, node, nonseqs: list) -> list:
-    """The non-sequences, each matrix that the steps only multiply vectors by copied into
-    column order once, before the loop (``numba_blas``: a product by columns is the faster
-    one, and the copy costs about what one step's product does)."""
+def _in_column_order(outer, node, nonseqs: list) -> dict:
+    """Name -> the name of its copy in column order, for each non-sequence matrix that the
+    steps only multiply vectors by: copied once, before the loop (``numba_blas``: a product
+    by columns is the faster one, and the copy costs about what one step's product does)."""
     inner = node.op.inner
     clients = inner.clients()
-    names = list(nonseqs)
     first = len(inner.inputs) - len(nonseqs)
-    for k, var in enumerate(inner.inputs[first:]):
+    columns = {}
+    for name, var in zip(nonseqs, inner.inputs[first:]):
         uses = clients.get(id(var), [])
         if var.ndim == 2 and uses and all(_matrix_of_matvec(user, i) for user, i in uses):
-            outer.out.names["_by_columns"] = numba_blas.by_columns
-            names[k] = outer.fresh("w")
-            outer.lines.append(f"{names[k]} = _by_columns({nonseqs[k]})")
-    return names
+            outer.out.names["_columns_for_loops"] = numba_blas.columns_for_loops
+            columns[name] = outer.fresh("w")
+            outer.lines.append(f"{columns[name]} = _columns_for_loops({name})")
+    return columns
 
 
 def _matrix_of_matvec(node, position: int) -> bool:
@@ -160,9 +160,11 @@ class _StepEmitter(_Emitter):
     it computes (``direct``), or the array the same node allocated in the first step
     (``peeled``) when the shapes agree."""
 
-    def __init__(self, out, prefix: str, peeled: dict | None, direct: dict) -> None:
+    def __init__(self, out, prefix: str, peeled: dict | None, direct: dict, columns) -> None:
         super().__init__(out, prefix)
         self.peeled, self.direct = peeled, direct
+        #: a matrix's name -> its copy in column order (``_MatMul`` multiplies by it)
+        self.columns = columns
         #: node id -> the array it allocated (in the first step)
         self.allocated: dict[int, str] = {}
         #: output variable id -> the buffer it was written into
@@ -198,18 +200,18 @@ class _StepEmitter(_Emitter):
 class _Step:
     """The inner graph's code for one step, written where a step runs."""
 
-    def __init__(self, outer, node, seqs, nonseqs, buffers, n, peeled) -> None:
+    def __init__(self, outer, node, inputs, buffers, n, peeled) -> None:
         self.outer, self.node = outer, node
-        self.seqs, self.nonseqs, self.buffers, self.n = seqs, nonseqs, buffers, n
+        self.seqs, self.nonseqs, self.columns = inputs
+        self.buffers, self.n = buffers, n
         self.peeled = peeled
         self.until = None
         self.allocated: dict[int, str] = {}
 
     def write(self, t: str, lines: list) -> None:
         info, inner = self.node.op.info, self.node.op.inner
-        emitter = _StepEmitter(
-            self.outer.out, f"{self.outer.fresh('_')}x", self.peeled, self._direct(t)
-        )
+        prefix = f"{self.outer.fresh('_')}x"
+        emitter = _StepEmitter(self.outer.out, prefix, self.peeled, self._direct(t), self.columns)
         items = []  # the rows the step reads, in the order of the inner inputs
         for seq, taps in zip(self.seqs, info.seq_taps):
             first = -min(min(taps), 0)

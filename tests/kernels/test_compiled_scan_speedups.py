@@ -106,6 +106,15 @@ def test_the_rnn_gradient_agrees_with_finite_differences():
     assert np.isclose(f(X, H)[0], cost_value)
 
 
+def test_a_matrix_too_large_for_the_loops_goes_to_blas_in_the_steps():
+    params, (xs, h0), hs, values = _rnn("float64", steps=5, hidden=140, inputs=3)
+    _, first, second, want = _cpu_and_py(
+        [xs, h0], [hs[-1], *astsym.grad(hs.sum(), params)], *values
+    )
+    _close(first, want, 1e-9)
+    _close(second, want, 1e-9)
+
+
 def test_vanishing_float32_gradients_are_exact_and_do_not_turn_subnormal_slow():
     # the gradient through 300 steps of a contracting RNN goes below float32's normal range
     params, (xs, h0), hs, values = _rnn("float32", steps=300, hidden=16, inputs=4, seed=1)
