@@ -159,7 +159,8 @@ def test_a_shared_node_gives_py_results(op_by_op):
     assert op_by_op == []
 
 
-def test_an_ifelse_in_a_scan_step(op_by_op):
+def _scan_with_an_ifelse():
+    """(x, h0, w, hs): a recurrence whose step picks one of two expressions by ifelse."""
     x, h0, w = T.dmatrix("x"), T.dvector("h0"), T.dvector("w")
     hs, _ = astsym.scan(
         lambda x_t, h, w: ifelse(x_t.sum() > 0, T.tanh(h * w + x_t), h * x_t - w),
@@ -167,6 +168,11 @@ def test_an_ifelse_in_a_scan_step(op_by_op):
         outputs_info=h0,
         non_sequences=w,
     )
+    return x, h0, w, hs
+
+
+def test_an_ifelse_in_a_scan_step(op_by_op):
+    x, h0, w, hs = _scan_with_an_ifelse()
     f, g = _pair([x, h0, w], hs)
     xv = np.array([[0.5, 0.3], [-0.4, -0.2], [0.9, -0.1], [-0.6, 0.1], [0.2, 0.2]])
     _agree(f, g, xv, np.array([0.3, -0.7]), np.array([1.2, 0.4]))
@@ -238,13 +244,7 @@ def test_gradients_through_ifelse_equal_py(op_by_op):
 
 
 def test_gradient_through_a_scan_containing_an_ifelse_equals_py(op_by_op):
-    x, h0, w = T.dmatrix("x"), T.dvector("h0"), T.dvector("w")
-    hs, _ = astsym.scan(
-        lambda x_t, h, w: ifelse(x_t.sum() > 0, T.tanh(h * w + x_t), h * x_t - w),
-        sequences=x,
-        outputs_info=h0,
-        non_sequences=w,
-    )
+    x, h0, w, hs = _scan_with_an_ifelse()
     cost = (hs * T.constant(np.arange(1.0, 3.0))).sum()
     f = astsym.function([x, h0, w], astsym.grad(cost, [x, h0, w]), mode="cpu")
     g = astsym.function([x, h0, w], astsym.grad(cost, [x, h0, w]), mode="py")
