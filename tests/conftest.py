@@ -30,3 +30,14 @@ def _private_kernel_cache(tmp_path_factory):
         os.environ.pop("ASTSYM_CACHE_DIR", None)
     else:
         os.environ["ASTSYM_CACHE_DIR"] = saved[1]
+
+
+if os.environ.get("ASTSYM_TEST_GPU") == "host":
+    # the whole differential suite on the gpu backend, with CuPy played by the host
+    # stand-in (tests/gpu_host): slow (every kernel is compiled by g++), for checking the
+    # gpu backend on a machine without a GPU
+    from gpu_host import cupy_on_host
+
+    from astsym.runtime.device import use_array_module
+
+    use_array_module(cupy_on_host).__enter__()

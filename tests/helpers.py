@@ -9,7 +9,6 @@ comparison, compile-and-run, and a finite-difference gradient checker.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,38 +20,21 @@ from hypothesis.extra import numpy as hnp
 
 import astsym
 from astsym.graph.convert import constant
-from astsym.graph.type import TensorType
+from astsym.graph.type import TensorType, is_device_array
+from astsym.runtime.mode import backend_status
 from astsym.typecheck.dtypes import ALL
 
 # -- backends ------------------------------------------------------------------------------
 
 #: Every backend the test suite knows, by its ``mode=`` name. A new backend joins the whole
-#: differential suite by being added here (and to ``_REQUIREMENTS`` if it needs a package).
-BACKENDS = ["py", "cpu"]
-
-#: Python packages a backend needs; a backend whose packages are missing is left out.
-_REQUIREMENTS = {"py": (), "cpu": ("numba",), "gpu": ("cupy",)}
-
-
-def _has_device(name: str) -> bool:
-    if name != "gpu":
-        return True
-    import cupy
-
-    try:
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except cupy.cuda.runtime.CUDARuntimeError:
-        return False
+#: differential suite by being added here.
+BACKENDS = ["py", "cpu", "gpu"]
 
 
 def available_backends() -> list[str]:
-    """The names in ``BACKENDS`` that this machine can run."""
-    return [
-        name
-        for name in BACKENDS
-        if all(importlib.util.find_spec(pkg) for pkg in _REQUIREMENTS.get(name, ()))
-        and _has_device(name)
-    ]
+    """The names in ``BACKENDS`` that this machine can run (``gpu``: CuPy and a device, or
+    the host stand-in of ``tests/gpu_host`` with ``ASTSYM_TEST_GPU=host``)."""
+    return [name for name in BACKENDS if backend_status(name) is None]
 
 
 def backend_params() -> list:
@@ -123,9 +105,14 @@ def compile_and_run(inputs: Sequence, output, values: Sequence, backend: str = "
     """Compile ``output`` (a variable or a list) of ``inputs`` on ``backend`` and call it."""
     fn = astsym.function(list(inputs), output, mode=backend, on_unused_input="ignore")
     result = fn(*values)
-    for out in result if isinstance(result, list) else [result]:
+    outs = result if isinstance(result, list) else [result]
+    if backend == "gpu":  # outputs stay on the device
+        for out in outs:
+            assert is_device_array(out), f"the gpu backend returned {type(out).__name__}"
+        outs = [out.get() for out in outs]
+    for out in outs:
         assert isinstance(out, np.ndarray), f"a compiled function returned {type(out).__name__}"
-    return result
+    return outs if isinstance(result, list) else outs[0]
 
 
 # -- hypothesis strategies ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ from astsym.typecheck.diagnostics import error
 
 from .basic import Variable
 from .source import current_span
-from .type import RandomType, TensorType, Type
+from .type import RandomType, TensorType, Type, is_device_array
 
 
 class Container:
@@ -55,22 +55,35 @@ class SharedVariable(Variable):
         self.container = Container(self._filter(value, "shared"))
 
     def get_value(self, borrow: bool = False, return_internal_type: bool = False):
-        """The value: a copy, or the stored object itself with ``borrow=True``."""
+        """The value: a copy, or the stored object itself with ``borrow=True``.
+
+        A value a ``gpu`` function keeps in device memory comes back as a NumPy array (a
+        copy, whatever ``borrow`` says) unless ``return_internal_type=True``, which gives
+        the CuPy array itself (``borrow=True``) or a copy of it on the device.
+        """
         value = self.container.value
+        if is_device_array(value):
+            if return_internal_type:
+                return value if borrow else value.copy()
+            return value.get()
         return value if borrow else copy.deepcopy(value)
 
     def set_value(self, value, borrow: bool = False) -> None:
-        """Store ``value`` (copied unless ``borrow``); a value of the wrong rank or an unsafe
-        dtype is refused with an error naming the variable, and the old value stays."""
+        """Store ``value`` (a NumPy or CuPy array, copied unless ``borrow``); a value of the
+        wrong rank or an unsafe dtype is refused with an error naming the variable, and the
+        old value stays. A CuPy array stays on the device; a NumPy array given to a variable
+        that a ``gpu`` function keeps on the device is copied there on that function's next
+        call."""
         new = self._filter(value, "set_value")
         if not borrow and new is value:
-            new = copy.deepcopy(new)
+            new = new.copy() if is_device_array(new) else copy.deepcopy(new)
         self.container.value = new
 
     def _filter(self, value, what: str):
         try:
             if self.strict and isinstance(self.type, TensorType):
-                if not isinstance(value, np.ndarray) or value.dtype.name != self.type.dtype:
+                array = isinstance(value, np.ndarray) or is_device_array(value)
+                if not array or value.dtype.name != self.type.dtype:
                     raise RuleError(
                         "AS301", f"strict shared variable needs an array of {self.type.dtype}"
                     )
@@ -112,6 +125,17 @@ def shared(
         raise TypeError("shared() takes a value, not a symbolic variable")
     if isinstance(value, (np.random.RandomState, np.random.Generator)):
         return SharedVariable(RandomType(), value if borrow else copy.deepcopy(value), name)
+    if is_device_array(value):  # a CuPy array is kept on its device
+        array = value if borrow else value.copy()
+    else:
+        array = _host_array(value, borrow)
+    if shape is None and broadcastable is None:
+        broadcastable = (False,) * array.ndim
+    var_type = TensorType(array.dtype.name, broadcastable=broadcastable, shape=shape)
+    return SharedVariable(var_type, array, name=name, strict=strict, allow_downcast=allow_downcast)
+
+
+def _host_array(value, borrow: bool) -> np.ndarray:
     try:
         array = (
             np.array(value, copy=not borrow)
@@ -122,7 +146,4 @@ def shared(
         raise TypeError(f"shared() cannot hold {type(value).__name__} {value!r}: {err}") from None
     if array.dtype.kind not in "biufc":
         raise TypeError(f"shared() cannot hold {type(value).__name__} {value!r}")
-    if shape is None and broadcastable is None:
-        broadcastable = (False,) * array.ndim
-    var_type = TensorType(array.dtype.name, broadcastable=broadcastable, shape=shape)
-    return SharedVariable(var_type, array, name=name, strict=strict, allow_downcast=allow_downcast)
+    return array

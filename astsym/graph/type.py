@@ -18,6 +18,13 @@ from astsym.typecheck import RuleError, codes
 from astsym.typecheck.dtypes import as_dtype, can_cast_safely
 from astsym.typecheck.shapes import Shape, format_type
 
+
+def is_device_array(value) -> bool:
+    """Whether ``value`` is a GPU array (CuPy's, or a stand-in with its interface): any
+    object that is not a NumPy array and has ``__cuda_array_interface__``."""
+    return not isinstance(value, np.ndarray) and hasattr(type(value), "__cuda_array_interface__")
+
+
 _THEANO_KINDS = {
     (): "scalar",
     (False,): "vector",
@@ -108,14 +115,17 @@ class TensorType(Type):
         numbers and lists when they convert exactly, and Python floats into any float type
         (Theano's rule, so ``f(0.1)`` works on a float32 input).
         """
-        if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+        if is_device_array(value):  # a CuPy array stays on its device
+            array = self._filter_array(value, allow_downcast)
+        elif isinstance(value, np.ndarray) or isinstance(value, np.generic):
             array = self._filter_array(np.asarray(value), allow_downcast)
         else:
             array = self._filter_python(value, allow_downcast)
         self._check_shape(array)
         return array
 
-    def _filter_array(self, array: np.ndarray, allow_downcast) -> np.ndarray:
+    def _filter_array(self, array, allow_downcast):
+        """``array`` (NumPy's or CuPy's) in this type's dtype."""
         if array.dtype.name == self.dtype:
             return array
         if array.dtype.kind not in "biufc":

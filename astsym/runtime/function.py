@@ -57,12 +57,16 @@ def function(
     profile=None,
     on_unused_input=None,
     trust_input=False,
+    return_numpy=False,
 ) -> Function:
     """Compile ``outputs`` as a function of ``inputs`` (Theano's ``theano.function``).
 
     ``updates``: (shared variable, new value) pairs or a dict, applied after the call;
     ``givens``: (variable, replacement) pairs substituted in the graph before compiling;
-    ``on_unused_input``: 'raise' (default), 'warn' or 'ignore'.
+    ``on_unused_input``: 'raise' (default), 'warn' or 'ignore';
+    ``return_numpy``: on the ``gpu`` backend, return NumPy arrays (copied from the device)
+    instead of CuPy arrays, which stay on the device for the next call to use. The other
+    backends always return NumPy arrays.
     """
     if on_unused_input not in (None, "raise", "warn", "ignore"):
         raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
@@ -79,14 +83,17 @@ def function(
         on_unused_input=on_unused_input or "raise",
         name=name,
     )
-    return Function(spec, get_mode(mode), trust_input)
+    return Function(spec, get_mode(mode), trust_input, return_numpy)
 
 
 class Function:
     """A compiled function. Call it with values (positionally or by input name)."""
 
-    def __init__(self, spec: FunctionSpec, mode: Mode, trust_input: bool = False) -> None:
+    def __init__(
+        self, spec: FunctionSpec, mode: Mode, trust_input: bool = False, return_numpy=False
+    ) -> None:
         self.spec, self.mode, self.trust_input = spec, mode, trust_input
+        self.return_numpy = bool(return_numpy)
         self.name = spec.name
         self._compile()
         self._defaults = {
@@ -117,10 +124,15 @@ class Function:
 
     def _build_program(self) -> None:
         self._short, self._short_tried = None, False
+        self._device = None
         if self.mode.linker == "cpu":
             from .linker_cpu import CpuProgram
 
             self.program = CpuProgram(self.fgraph)
+        elif self.mode.linker == "gpu":
+            from .linker_gpu import GpuProgram
+
+            self.program = self._device = GpuProgram(self.fgraph, self.name)
         else:
             self.program = PyProgram(self.fgraph)
         n_out, n_in = len(self.spec.outputs), len(self.spec.inputs)
@@ -150,6 +162,8 @@ class Function:
 
     def _slow_call(self, *args, **kwargs):
         values = self._bind(args, kwargs)
+        if self._device is not None:
+            return self._device_call(values)
         storage = self.program.new_storage()
         for i, value in enumerate(values):
             storage[i] = value
@@ -161,6 +175,26 @@ class Function:
         for s in self._out_slots + self._update_slots:
             results.append(unaliased(storage[s], given + results))
         outputs, new_values = results[: len(self._out_slots)], results[len(self._out_slots) :]
+        for var, value in zip(self.updated, new_values):  # every output is computed: commit
+            var.container.value = value
+        return self._package(outputs)
+
+    def _device_call(self, values):
+        """A call on the gpu backend: the same steps, with the values on the device."""
+        device = self._device
+        storage = device.new_storage()
+        for i, value in enumerate(values):
+            storage[i] = device.input_value(value)
+        for slot, var in zip(self._shared_slots, self.shared):
+            storage[slot] = device.shared_value(var)
+        device.run(storage)
+        given = storage[: len(values)] + [storage[s] for s in self._shared_slots]
+        results = []
+        for s in self._out_slots + self._update_slots:
+            results.append(device.unaliased(storage[s], given + results))
+        n_out = len(self._out_slots)
+        outputs = [device.output_value(v, self.return_numpy) for v in results[:n_out]]
+        new_values = [device.update_value(v) for v in results[n_out:]]
         for var, value in zip(self.updated, new_values):  # every output is computed: commit
             var.container.value = value
         return self._package(outputs)
@@ -267,7 +301,7 @@ class Function:
             # an input that fed only the deleted updates is unused now (Theano's tutorial
             # copies its accumulator this way); the original was checked when it was built
             spec.on_unused_input = "ignore"
-        copied = Function(spec, self.mode, self.trust_input)
+        copied = Function(spec, self.mode, self.trust_input, self.return_numpy)
         copied._defaults = dict(self._defaults)
         return copied
 
@@ -276,12 +310,14 @@ class Function:
             "spec": self.spec,
             "mode": self.mode,
             "trust_input": self.trust_input,
+            "return_numpy": self.return_numpy,
             "defaults": self._defaults,
         }
 
     def __setstate__(self, state) -> None:
         self.spec, self.mode = state["spec"], state["mode"]
         self.trust_input, self.name = state["trust_input"], state["spec"].name
+        self.return_numpy = state.get("return_numpy", False)
         self._compile()
         self._defaults = state["defaults"]
 

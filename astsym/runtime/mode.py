@@ -6,7 +6,9 @@
     Mode(linker='cpu', optimizer='fast_run', exclude=('fuse',))
 
 The default linker, and ``FAST_RUN``'s, is ``cpu`` (also ``numba``): it compiles fused
-kernels. ``py`` runs each op's NumPy reference in order (the oracle the tests compare
+kernels; with ``config.device`` ``'gpu'`` (or ``'auto'`` on a machine with a GPU) it is
+``gpu`` (also ``cuda``), which runs them on an NVIDIA GPU with CuPy. ``Mode(device='gpu')``
+and ``mode='GPU'`` ask for the GPU whatever the configuration says. ``py`` runs each op's NumPy reference in order (the oracle the tests compare
 against; ``FAST_COMPILE`` and ``DebugMode`` use it). Theano's linker names are accepted:
 the compiled ones (``cvm``, ``c``, ``c|py`` and their ``_nogc`` forms) mean ``cpu``, the
 Python ones (``vm``, ``py``) mean ``py``. The optimizer names a set of rewrite groups:
@@ -19,7 +21,7 @@ Python ones (``vm``, ``py``) mean ``py``. The optimizer names a set of rewrite g
 
 ``including(*groups)`` and ``excluding(*groups)`` return a new Mode with groups added or
 taken away (the later call wins for a group named in both), as Theano's do. ``fuse`` and
-``inplace`` build kernels, so they run only with the ``cpu`` linker.
+``inplace`` build kernels, so they run only with the ``cpu`` and ``gpu`` linkers.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from astsym.config import config
+
+from .device import gpu_status, resolve_device
 
 LINKERS = {
     "py": "py",
@@ -39,8 +43,17 @@ LINKERS = {
     "c|py_nogc": "cpu",
     "numba": "cpu",
     "cpu": "cpu",
+    "gpu": "gpu",
+    "cuda": "gpu",
 }
-DEFAULT_LINKER = "cpu"
+#: the compiled linker of each device
+DEVICE_LINKERS = {"cpu": "cpu", "gpu": "gpu"}
+
+
+def default_linker() -> str:
+    """The compiled linker of ``config.device`` (``'auto'``: the GPU when it can run)."""
+    return DEVICE_LINKERS[resolve_device(config.device)]
+
 
 #: The rewrite groups, in the order the pipeline (``runtime/optimize.py``) runs them:
 #: ``shape`` computes shapes from the ops' shape rules (canonicalize rules on shape nodes,
@@ -102,7 +115,7 @@ class Mode:
     ['canonicalize', 'fold', 'merge', 'stabilize']
     """
 
-    linker: str = DEFAULT_LINKER
+    linker: str = "cpu"
     optimizer: str | None = "fast_run"
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -113,8 +126,14 @@ class Mode:
         optimizer: str | None = "fast_run",
         include=(),
         exclude=(),
+        device: str | None = None,
     ) -> None:
-        linker = DEFAULT_LINKER if linker is None else linker
+        if device is not None:
+            chosen = DEVICE_LINKERS[resolve_device(device)]
+            if linker is not None and LINKERS.get(linker) not in (chosen, None):
+                raise ValueError(f"linker {linker!r} does not run on device {device!r}")
+            linker = chosen
+        linker = default_linker() if linker is None else linker
         if linker not in LINKERS:
             raise ValueError(f"unknown linker {linker!r}; use one of {', '.join(LINKERS)}")
         include, exclude = _group_names(include, "include"), _group_names(exclude, "exclude")
@@ -125,6 +144,11 @@ class Mode:
         object.__setattr__(self, "optimizer", _optimizer_name(optimizer))
         object.__setattr__(self, "include", include)
         object.__setattr__(self, "exclude", exclude)
+
+    @property
+    def device(self) -> str:
+        """``'gpu'`` for the gpu linker, else ``'cpu'`` (``py`` runs on the CPU too)."""
+        return "gpu" if self.linker == "gpu" else "cpu"
 
     @property
     def groups(self) -> frozenset[str]:
@@ -153,45 +177,43 @@ class Mode:
 
 
 NAMED = {
-    "FAST_RUN": Mode("cpu", "fast_run"),
     "FAST_COMPILE": Mode("py", "fast_compile"),
     "DebugMode": Mode("py", "fast_run"),
     "DEBUG_MODE": Mode("py", "fast_run"),
     "py": Mode("py", "fast_run"),
     "cpu": Mode("cpu", "fast_run"),
     "CPU": Mode("cpu", "fast_run"),
+    "gpu": Mode("gpu", "fast_run"),
+    "GPU": Mode("gpu", "fast_run"),
+    "cuda": Mode("gpu", "fast_run"),
 }
 
 
 def get_mode(mode) -> Mode:
-    """A Mode from a Mode, a name (``'FAST_RUN'``, ``'FAST_COMPILE'``, ``'py'``) or None."""
+    """A Mode from a Mode, a name (``'FAST_RUN'``, ``'FAST_COMPILE'``, ``'py'``, ``'GPU'``)
+    or None (``config.mode``). ``FAST_RUN`` compiles for ``config.device``."""
     if mode is None:
         mode = config.mode
     if isinstance(mode, Mode):
         return mode
+    if mode == "FAST_RUN":
+        return Mode(default_linker(), "fast_run")
     if isinstance(mode, str) and mode in NAMED:
         return NAMED[mode]
-    if mode == "gpu" or mode == "GPU":
-        raise ValueError("the gpu backend is not available yet; use mode='FAST_RUN'")
     raise ValueError(f"unknown mode {mode!r}; use a Mode or one of {', '.join(NAMED)}")
 
 
 #: Every backend, by its ``mode=`` name, in the order tests should use them.
 BACKENDS = ("py", "cpu", "gpu")
 
-#: Why a backend cannot run here, by name; a backend that can run is absent.
-_MISSING = {
-    "gpu": "the gpu (CuPy) backend is not built yet",
-}
-
 
 def backend_status(name: str) -> str | None:
     """None when backend ``name`` ('py', 'cpu', 'gpu') can run here, else why not."""
     if name in ("py", "cpu"):
         return None
-    if name not in _MISSING:
+    if name != "gpu":
         raise ValueError(f"unknown backend {name!r}; use 'py', 'cpu' or 'gpu'")
-    return _MISSING[name]
+    return gpu_status()
 
 
 def available_backends() -> list[str]:

@@ -5,9 +5,9 @@
 
 Each pass runs when the mode's groups (``Mode.groups``) hold its group, and applies the
 rules of the groups it names that the mode holds; ``fuse`` and ``inplace`` build kernels and
-run with the ``cpu`` linker only, as do ``scan maps`` (the ``scan`` rules, with
-``specialize``: a scan that is a map becomes its elementwise body, which py keeps as a scan,
-the oracle). Every firing is recorded in ``log``.
+run with the compiled linkers (``cpu``, ``gpu``) only, as do ``scan maps`` (the ``scan``
+rules, with ``specialize``: a scan that is a map becomes its elementwise body, which py
+keeps as a scan, the oracle); row passes (a CPU kernel) run with ``cpu`` only. Every firing is recorded in ``log``.
 
     >>> import astsym.tensor as T
     >>> from astsym.graph.fg import FunctionGraph
@@ -50,22 +50,25 @@ def optimize(fg: FunctionGraph, mode: Mode, log: RewriteLog | None = None) -> Fu
     groups = mode.groups
     if "merge" in groups:
         merge(fg)
-    if mode.linker == "cpu" and "specialize" in groups:  # maps (py keeps them scans: oracle)
+    compiled = mode.linker in ("cpu", "gpu")
+    if compiled and "specialize" in groups:  # maps (py keeps them scans: oracle)
         rewrite(fg, GROUPS["scan"], log)
     for gates, applied in RULE_PASSES:
         if groups.intersection(gates):
             rewrite(fg, rules(g for g in applied if g in groups), log)
     if "merge" in groups:
         merge(fg)
-    if mode.linker == "cpu" and groups.intersection(("fuse", "inplace")):
-        from astsym.kernels import cpu  # noqa: F401 (registers the kernel builders)
+    if compiled and groups.intersection(("fuse", "inplace")):
+        if mode.linker == "cpu":
+            from astsym.kernels import cpu  # noqa: F401 (registers the kernel builders)
 
         if "specialize" in groups:  # (py keeps its scans as built: the oracle)
             optimize_scan_outputs(fg, log)
         optimize_scan_bodies(fg, mode, log)
         if "fuse" in groups:
             fuse_all(fg, log)
-            fuse_row_pass(fg, log)
+            if mode.linker == "cpu":
+                fuse_row_pass(fg, log)
         if "inplace" in groups:
             make_inplace(fg, log)
     return fg

@@ -32,7 +32,7 @@ from astsym.graph.basic import Variable
 from astsym.graph.convert import as_tensor_variable
 from astsym.graph.shared import SharedVariable
 from astsym.graph.source import current_span, fixed_span, resolve_span
-from astsym.graph.type import TensorType
+from astsym.graph.type import TensorType, is_device_array
 from astsym.graph.updates import fit_update
 from astsym.parse.annotations import DTypeSpec, TensorSpec, check_argument, check_return
 from astsym.parse.loader import load
@@ -49,6 +49,7 @@ from astsym.typecheck.diagnostics import error
 from astsym.typecheck.shapes import dim_scope
 
 from .function import function
+from .mode import Mode
 
 _STATIC = (bool, int, str, type(None), tuple)
 
@@ -65,20 +66,42 @@ class Traced:
 
 
 def symbolic(
-    fn=None, *, device=None, mode=None, allow_input_downcast: bool = False, max_iters: int = 10_000
+    fn=None,
+    *,
+    device=None,
+    mode=None,
+    allow_input_downcast: bool = False,
+    max_iters: int = 10_000,
+    return_numpy: bool = False,
 ):
-    """Decorate ``fn`` (bare, or with options) to trace and compile it on first call."""
+    """Decorate ``fn`` (bare, or with options) to trace and compile it on first call.
+
+    ``device``: ``'cpu'``, ``'gpu'`` or ``'auto'`` (default: ``config.device``), or a
+    ``mode``; ``return_numpy``: on the GPU, return NumPy arrays instead of CuPy arrays.
+    """
+    options = (device, mode, allow_input_downcast, max_iters, return_numpy)
     if fn is None:
-        return lambda f: SymbolicFunction(f, device, mode, allow_input_downcast, max_iters)
-    return SymbolicFunction(fn, device, mode, allow_input_downcast, max_iters)
+        return lambda f: SymbolicFunction(f, *options)
+    return SymbolicFunction(fn, *options)
 
 
 class SymbolicFunction:
-    def __init__(self, fn, device=None, mode=None, allow_input_downcast=False, max_iters=10_000):
+    def __init__(
+        self,
+        fn,
+        device=None,
+        mode=None,
+        allow_input_downcast=False,
+        max_iters=10_000,
+        return_numpy=False,
+    ):
         functools.update_wrapper(self, fn)
-        if device not in (None, "cpu", "auto"):
-            raise ValueError(f"device {device!r} is not available yet; use 'cpu'")
+        if device is not None:
+            if mode is not None:
+                raise ValueError("@symbolic takes device= or mode=, not both")
+            mode = Mode(device=device)  # checks the name; a missing GPU fails on first call
         self.fn, self.mode, self.max_iters = fn, mode, max_iters
+        self.return_numpy = return_numpy
         self.allow_input_downcast = allow_input_downcast
         self.signature = inspect.signature(fn)
         self.annotations = inspect.get_annotations(fn, eval_str=True)
@@ -104,8 +127,8 @@ class SymbolicFunction:
         spec = self.annotations.get(name)
         if isinstance(spec, (TensorSpec, DTypeSpec)):
             return ("sym", spec.dtype, _ndim(value, spec))
-        if isinstance(value, np.ndarray | np.generic):
-            return ("sym", value.dtype.name, np.ndim(value))
+        if isinstance(value, np.ndarray | np.generic) or is_device_array(value):
+            return ("sym", value.dtype.name, value.ndim)
         if isinstance(value, float):
             return ("sym", config.floatX, 0)
         if isinstance(value, _STATIC):
@@ -126,6 +149,7 @@ class SymbolicFunction:
             allow_input_downcast=self.allow_input_downcast,
             on_unused_input="ignore",
             name=self.__name__,
+            return_numpy=self.return_numpy,
         )
         return compiled, names, traced.structure
 

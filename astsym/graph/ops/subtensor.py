@@ -163,8 +163,9 @@ def _advanced_shape(x: Variable, spec: tuple, inputs) -> tuple:
     return (None,) * ndim
 
 
-def build_index(spec, values) -> tuple:
-    """The NumPy index for ``spec`` given the values of the index inputs."""
+def build_index(spec, values, as_array=np.asarray) -> tuple:
+    """The NumPy index for ``spec`` given the values of the index inputs (``as_array``
+    makes the index arrays: the gpu backend's keep them on the device)."""
     out, it = [], iter(values)
     for entry in spec:
         if entry == "newaxis":
@@ -172,7 +173,7 @@ def build_index(spec, values) -> tuple:
         elif entry == "index":
             out.append(int(next(it)))
         elif entry == "array":
-            out.append(np.asarray(next(it)))
+            out.append(as_array(next(it)))
         else:
             parts = [int(next(it)) if has else None for has in entry[1:]]
             out.append(slice(*parts))

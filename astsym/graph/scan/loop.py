@@ -1,4 +1,6 @@
-"""Running a ``Scan`` node step by step on the graph evaluator (the ``py`` backend)."""
+"""Running a ``Scan`` node step by step on the graph evaluator (the ``py`` backend), or on
+another program over another array module (the ``gpu`` backend runs its inner graph as a
+device program, with the buffers of its outputs allocated on the device before the loop)."""
 
 from __future__ import annotations
 
@@ -9,14 +11,17 @@ from astsym.typecheck import RuleError, codes
 from .op import empty_like_type
 
 
-def run_scan(op, node, inputs) -> list:
+def run_scan(op, node, inputs, program=None, xp=np) -> list:
+    """The outputs of ``node`` (a scan) for ``inputs``: its inner graph run by ``program``
+    (the op's own NumPy program by default) once per step, the outputs stacked in buffers
+    of array module ``xp``."""
     info = op.info
     n_steps_given, rest = int(inputs[0]), list(inputs[1:])
     seqs, rest = rest[: info.n_seqs], rest[info.n_seqs :]
     inits, nonseqs = rest[: info.n_recurrent], rest[info.n_recurrent :]
     n_steps = _count_steps(info, seqs, n_steps_given)
-    buffers = _initial_buffers(info, inits, n_steps)
-    program = op.program
+    buffers = _initial_buffers(info, inits, n_steps, xp)
+    program = op.program if program is None else program
     done = n_steps
     for t in range(n_steps):
         storage = program.new_storage()
@@ -24,7 +29,7 @@ def run_scan(op, node, inputs) -> list:
         storage[: len(args)] = args
         program.run(storage)
         values = [storage[s] for s in program.output_slots]
-        _store_outputs(op, info, buffers, values[: info.n_outs], t, n_steps)
+        _store_outputs(op, info, buffers, values[: info.n_outs], t, n_steps, xp)
         if info.has_until and values[-1]:
             done = t + 1
             break
@@ -35,23 +40,22 @@ def run_scan(op, node, inputs) -> list:
             continue
         start = _init_len(info.out_taps[i])
         if info.kept(i) != "all":
-            outs.append(_last_value(op, i, buf, start + done))
+            outs.append(_last_value(op, i, buf, start + done, xp))
             continue
         if buf is None:
-            buf = empty_like_type(
-                node.outputs[i].type.clone(shape=node.outputs[i].type.shape[1:]), 0
-            )
-        outs.append(np.array(buf[start : start + done]))
+            inner = node.outputs[i].type.clone(shape=node.outputs[i].type.shape[1:])
+            buf = xp.asarray(empty_like_type(inner, 0))
+        outs.append(xp.array(buf[start : start + done]))
     return outs
 
 
-def _last_value(op, i: int, buf, end: int):
+def _last_value(op, i: int, buf, end: int, xp=np):
     """The last row of [initial taps; history] (``end`` rows of ``buf`` are filled)."""
     if end == 0 or (op.info.kept(i) == "last" and end == _init_len(op.info.out_taps[i])):
         raise RuleError(
             codes.INDEX, f"{op.name}: output {i} has no last value: the scan made no step"
         )
-    return np.array(buf[end - 1])
+    return xp.array(buf[end - 1])
 
 
 def _init_len(taps) -> int:
@@ -76,14 +80,14 @@ def _count_steps(info, seqs, given: int) -> int:
     return given
 
 
-def _initial_buffers(info, inits, n_steps) -> list:
+def _initial_buffers(info, inits, n_steps, xp) -> list:
     buffers, it = [], iter(inits)
     for taps in info.out_taps:
         if not taps:
             buffers.append(None)
             continue
         init = next(it)
-        if not isinstance(init, np.ndarray):  # a random generator: only its current state
+        if not hasattr(init, "ndim"):  # a random generator: only its current state
             buffers.append(_State(init))
             continue
         k = _init_len(taps)
@@ -94,7 +98,7 @@ def _initial_buffers(info, inits, n_steps) -> list:
                 f"scan: an initial state for taps {taps} needs {k} "
                 f"entries along its first dim, got {len(stacked)}",
             )
-        buf = np.empty((k + n_steps,) + stacked.shape[1:], dtype=stacked.dtype)
+        buf = xp.empty((k + n_steps,) + stacked.shape[1:], dtype=stacked.dtype)
         buf[:k] = stacked[len(stacked) - k :]
         buffers.append(buf)
     return buffers
@@ -133,13 +137,13 @@ class _State:
         self.value = value
 
 
-def _store_outputs(op, info, buffers, values, t, n_steps) -> None:
+def _store_outputs(op, info, buffers, values, t, n_steps, xp) -> None:
     for i, (value, taps) in enumerate(zip(values, info.out_taps)):
         if isinstance(buffers[i], _State):
             buffers[i].value = value
             continue
         if buffers[i] is None:
-            buffers[i] = np.empty((n_steps,) + value.shape, dtype=value.dtype)
+            buffers[i] = xp.empty((n_steps,) + value.shape, dtype=value.dtype)
         buf, k = buffers[i], _init_len(taps)
         if buf.shape[1:] != value.shape:
             raise RuleError(

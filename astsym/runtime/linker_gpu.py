@@ -1,0 +1,164 @@
+"""The ``gpu`` linker: the optimized graph run node by node on an NVIDIA GPU with CuPy.
+
+Each node runs as ``gpu_ops.device_impl`` says: fused groups as generated CUDA C kernels,
+products on cuBLAS, structural ops through CuPy, and the few ops with no device form on the
+host. Where values live:
+
+- inputs: a NumPy array is copied to the device once per call; a CuPy array is used as it
+  is; a 0-d value stays on the host and reaches kernels as a scalar argument;
+- shared variables: moved to the device the first time a gpu function reads them, and kept
+  there; updates are computed on the device and replace the stored arrays only when the
+  whole call succeeded, as on the other backends;
+- outputs: CuPy arrays, or NumPy arrays for a function compiled with ``return_numpy=True``.
+
+``ifelse`` reads its condition once per call (one scalar copied to the host) and runs only
+the chosen branch; ``scan`` runs its inner graph as a device program per step, writing each
+step's outputs into buffers allocated on the device before the loop, with no copy to the
+host except the ``until`` condition, read once a step. Kernels are named after the user's
+function (``<name>_fusedelemwise_3``) and compiled by CuPy on first launch (CuPy caches the
+binaries by source, in memory and on disk).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from astsym.graph.evaluate import Program, raise_with_node
+from astsym.graph.scan.loop import run_scan
+from astsym.graph.type import TensorType, is_device_array
+from astsym.typecheck import GraphRuntimeError
+
+from .device import array_module
+from .gpu_ops import device_impl
+
+
+class GpuProgram(Program):
+    """A ``Program`` whose values live on the device, with the helpers ``gpu_ops`` uses."""
+
+    def __init__(self, fg, name: str | None = None) -> None:
+        self.xp = array_module()
+        super().__init__(fg)
+        self.name = _c_name(name)
+        self.n_inputs = len(fg.inputs)
+        #: the names of the kernels this program launches (and of its scans' programs)
+        self.kernel_names: list[str] = []
+        self._device_constants: dict[int, tuple] = {}
+        #: per node id: ``(run, where)``, where is ``'device'`` or ``'host'``
+        self.impls = {id(node): device_impl(self, node) for node, _, _ in self.steps}
+
+    # -- the helpers of gpu_ops -------------------------------------------------------------
+    def new_kernel_name(self, what: str) -> str:
+        """``<function>_<what>_<k>``, recorded in ``kernel_names``."""
+        name = f"{self.name}_{what}_{len(self.kernel_names) + 1}"
+        self.kernel_names.append(name)
+        return name
+
+    def is_device(self, value) -> bool:
+        return isinstance(value, self.xp.ndarray)
+
+    def dev(self, value):
+        """``value`` as a device array (a constant is copied once, then reused)."""
+        if isinstance(value, self.xp.ndarray):
+            return value
+        cached = self._device_constants.get(id(value))
+        if cached is not None and cached[0] is value:
+            return cached[1]
+        array = self.xp.asarray(value)
+        if any(value is c for c in self.constants.values()):
+            self._device_constants[id(value)] = (value, array)
+        return array
+
+    def host(self, value):
+        """``value`` on the host (a device array is copied there)."""
+        return value.get() if isinstance(value, self.xp.ndarray) else value
+
+    def kernel_arg(self, value):
+        """A kernel argument: a device array, or a host scalar passed by value."""
+        if isinstance(value, self.xp.ndarray):
+            return value
+        if np.ndim(value) == 0:
+            return np.asarray(value)[()]
+        return self.dev(value)
+
+    def scan_runner(self, node):
+        """``run(values)`` of a ``Scan`` node: its inner graph as a device program."""
+        op = node.op
+        inner = GpuProgram(op.inner, self.new_kernel_name("scan"))
+        xp = self.xp
+
+        def run(values):
+            n_steps, *rest = values
+            rest = [self.dev(v) if hasattr(v, "ndim") and np.ndim(v) > 0 else v for v in rest]
+            return run_scan(op, node, [self.host(n_steps), *rest], program=inner, xp=xp)
+
+        return run
+
+    # -- running (``Program.run`` calls this per node) ---------------------------------------
+    def _perform(self, node, values, outs, storage) -> None:
+        try:
+            results = self.impls[id(node)][0](values)
+        except GraphRuntimeError:
+            raise
+        except Exception as err:  # noqa: BLE001 - every failure is reported at its node
+            raise_with_node(node, values, err)
+        for slot, var, value in zip(outs, node.outputs, results):
+            if isinstance(var.type, TensorType):
+                _check_result(node, var.type, value)
+            storage[slot] = value
+
+    @property
+    def marks(self) -> dict[int, str]:
+        """Where each node runs, by node id, for printed graphs."""
+        return {
+            key: "on the device" if where == "device" else "on the host"
+            for key, (_, where) in self.impls.items()
+        }
+
+    # -- the function's values --------------------------------------------------------------
+    def input_value(self, value):
+        """A call's input as the graph reads it: a NumPy array copied to the device."""
+        if isinstance(value, np.ndarray) and value.ndim > 0:
+            return self.xp.asarray(value)
+        return value
+
+    def shared_value(self, var):
+        """A shared variable's value on the device; a host value is moved there for good."""
+        value = var.container.value
+        if isinstance(var.type, TensorType) and not is_device_array(value):
+            value = var.container.value = self.xp.asarray(value)
+        return value
+
+    def update_value(self, value):
+        return self.dev(value) if isinstance(value, np.ndarray | np.generic) else value
+
+    def output_value(self, value, return_numpy: bool):
+        if return_numpy:
+            return self.host(value)
+        if isinstance(value, np.ndarray | np.generic):
+            return self.xp.asarray(value)
+        return value
+
+    def unaliased(self, value, given: list):
+        """``value``, copied when it shares memory with an input, a shared value or an earlier
+        result, so callers never see storage they do not own."""
+        if not isinstance(value, self.xp.ndarray):
+            return value
+        for other in given:
+            if isinstance(other, self.xp.ndarray) and self.xp.may_share_memory(value, other):
+                return value.copy()
+        return value
+
+
+def _c_name(name: str | None) -> str:
+    """The user's function name as a C identifier, prefixing every kernel's name."""
+    text = re.sub(r"[^A-Za-z0-9_]", "_", name or "astsym")
+    return text if text[:1].isalpha() or text[:1] == "_" else f"f_{text}"
+
+
+def _check_result(node, var_type: TensorType, value) -> None:
+    dtype, ndim = getattr(value, "dtype", None), getattr(value, "ndim", None)
+    if dtype != var_type.numpy_dtype or ndim != var_type.ndim:
+        got = f"{type(value).__name__} {dtype} rank {ndim}"
+        raise AssertionError(f"op {node.op} produced {got}, but its node promises {var_type}")
