@@ -492,4 +492,7 @@ def test_get_array_module():
 def test_module_examples():
     import doctest
 
-    assert doctest.testmod(cp, optionflags=doctest.ELLIPSIS).failed == 0
+    from gpu_host import _cuda, _device_array
+
+    for module in (cp, _cuda, _device_array):
+        assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
