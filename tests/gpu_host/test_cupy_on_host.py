@@ -4,6 +4,7 @@ results stay on the device, transfers and launches are counted."""
 import copy
 import gc
 import operator
+import shutil
 
 import numpy as np
 import pytest
@@ -496,3 +497,12 @@ def test_module_examples():
 
     for module in (cp, _cuda, _device_array):
         assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="host_cuda compiles with g++")
+def test_default_host_kernels_are_host_cudas():
+    _, d = host_and_device(shape=(4,))
+    out = cp.empty(4)
+    axpy = cp.ElementwiseKernel("float64 x, float64 y", "float64 z", "z = x * 2 + y", "axpy")
+    assert axpy(d, 1.0, out) is out
+    assert_device_equal(out, np.array([3.0, 5.0, 7.0, 9.0]))
