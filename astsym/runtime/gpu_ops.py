@@ -120,7 +120,7 @@ def _elementwise(device, node):
         if _all_host(device, values):  # shape arithmetic and other host scalars
             return node.op.perform(node, values)
         check_runtime_broadcast(node, values)
-        args = [device.kernel_arg(v) for v in values]
+        args = device.kernel_args(values, out_type.ndim)
         if inplace >= 0:
             target = args[inplace]
             if device.is_device(target) and target.dtype == out_type.numpy_dtype:
@@ -148,16 +148,14 @@ def _reduction(device, node):
         if _all_host(device, values):
             return node.op.perform(node, values)
         check_runtime_broadcast(node, values)
-        args = [device.kernel_arg(v) for v in values]
-        shape = np.broadcast_shapes(*[np.shape(a) for a in args])
+        args = device.kernel_args(values, ndim)
+        shape = np.broadcast_shapes(*[getattr(a, "shape", ()) for a in args])
         if source.identity is None and any(shape[a] == 0 for a in axes):
             raise RuleError(
                 codes.RUNTIME,
                 f"{reduce.kind} of an array of shape {shape}: zero-size array to reduction "
                 f"operation {reduce.kind} which has no identity",
             )
-        if not any(device.is_device(a) for a in args):
-            args[0] = device.dev(args[0])
         return [kernel(*args, axis=axes, keepdims=reduce.keepdims)]
 
     return run
@@ -175,8 +173,13 @@ def _softmax(device, node):
 
     def run(values):
         check_runtime_broadcast(node, values)
-        shape = np.broadcast_shapes(*[np.shape(v) for v in values])
-        args = [xp.ascontiguousarray(xp.broadcast_to(device.dev(v), shape)) for v in values]
+        shape = np.broadcast_shapes(*[getattr(v, "shape", ()) for v in values])
+        args = [
+            xp.ascontiguousarray(
+                xp.broadcast_to(device.dev(v), cuda_render.softmax_input_shape(node, i, shape))
+            )
+            for i, v in enumerate(values)
+        ]
         out = xp.empty(shape, dtype=out_type.numpy_dtype)
         row_len = shape[-1] if shape else 1
         n_rows = out.size // row_len if row_len else 0
@@ -372,7 +375,7 @@ def _alloc(device, node):
         value, *dims = values
         shape = tuple(int(device.host(d)) for d in dims)
         out = xp.empty(shape, dtype=dtype)
-        out[...] = device.kernel_arg(value)
+        out[...] = value if device.is_device(value) else device.scalar(value)
         return [out]
 
     return run

@@ -47,6 +47,10 @@ class GpuProgram(Program):
         self._device_constants: dict[int, tuple] = {}
         #: per node id: ``(run, where)``, where is ``'device'`` or ``'host'``
         self.impls = {id(node): device_impl(self, node) for node, _, _ in self.steps}
+        #: the slots of ifelse conditions: read on the host, so copied there once a call
+        self.condition_slots = {
+            ins[0] for node, ins, _ in self.steps if getattr(node.op, "lazy", False)
+        }
 
     # -- the helpers of gpu_ops -------------------------------------------------------------
     def new_kernel_name(self, what: str) -> str:
@@ -74,13 +78,19 @@ class GpuProgram(Program):
         """``value`` on the host (a device array is copied there)."""
         return value.get() if isinstance(value, self.xp.ndarray) else value
 
-    def kernel_arg(self, value):
-        """A kernel argument: a device array, or a host scalar passed by value."""
-        if isinstance(value, self.xp.ndarray):
-            return value
-        if np.ndim(value) == 0:
-            return np.asarray(value)[()]
-        return self.dev(value)
+    def kernel_args(self, values: list, out_ndim: int) -> list:
+        """Kernel arguments: device arrays, and host values of one element passed by value
+        as scalars (no copy) when a device array of the output's rank fixes the shape."""
+        is_device = self.is_device
+        shaped = any(is_device(v) and v.ndim == out_ndim for v in values)
+        return [
+            v if is_device(v) else self.scalar(v) if shaped or np.ndim(v) == 0 else self.dev(v)
+            for v in values
+        ]
+
+    def scalar(self, value):
+        """A host value of one element as a NumPy scalar, a larger one on the device."""
+        return np.asarray(value).reshape(())[()] if np.size(value) == 1 else self.dev(value)
 
     def scan_runner(self, node):
         """``run(values)`` of a ``Scan`` node: its inner graph as a device program."""
@@ -88,14 +98,24 @@ class GpuProgram(Program):
         inner = GpuProgram(op.inner, self.new_kernel_name("scan"))
         xp = self.xp
 
+        carried = op.info.n_seqs + op.info.n_recurrent  # sequences and initial states
+
         def run(values):
             n_steps, *rest = values
-            rest = [self.dev(v) if hasattr(v, "ndim") and np.ndim(v) > 0 else v for v in rest]
+            for k in range(carried):  # sliced per step or stacked: they go to the device
+                if isinstance(rest[k], np.ndarray | np.generic):
+                    rest[k] = self.dev(rest[k])
             return run_scan(op, node, [self.host(n_steps), *rest], program=inner, xp=xp)
 
         return run
 
-    # -- running (``Program.run`` calls this per node) ---------------------------------------
+    # -- running --------------------------------------------------------------------------
+    def run(self, storage: list) -> None:
+        for slot in self.condition_slots:  # an input or a shared variable
+            if self.is_device(storage[slot]):
+                storage[slot] = storage[slot].get()
+        super().run(storage)
+
     def _perform(self, node, values, outs, storage) -> None:
         try:
             results = self.impls[id(node)][0](values)
@@ -106,6 +126,8 @@ class GpuProgram(Program):
         for slot, var, value in zip(outs, node.outputs, results):
             if isinstance(var.type, TensorType):
                 _check_result(node, var.type, value)
+            if slot in self.condition_slots and self.is_device(value):
+                value = value.get()  # an ifelse condition: one copy, read once
             storage[slot] = value
 
     @property
