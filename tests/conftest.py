@@ -40,4 +40,5 @@ if os.environ.get("ASTSYM_TEST_GPU") == "host":
 
     from astsym.runtime.device import use_array_module
 
-    use_array_module(cupy_on_host).__enter__()
+    _HOST_GPU = use_array_module(cupy_on_host)  # kept: its exit would take it away
+    _HOST_GPU.__enter__()

@@ -245,7 +245,9 @@ def check_grad(
     patterns = broadcastable or [None] * len(values)
     variables = [variable_for(v, f"x{i}", p) for i, (v, p) in enumerate(zip(values, patterns))]
     out = fn_of_vars(*variables)
-    forward = astsym.function(variables, out, mode=backend, on_unused_input="ignore")
+    forward = astsym.function(
+        variables, out, mode=backend, on_unused_input="ignore", return_numpy=True
+    )
     out_value = forward(*values)
     assert out_value.dtype == np.float64, (
         f"check_grad needs a float64 output, got {out_value.dtype}"

@@ -126,7 +126,7 @@ class TensorType(Type):
 
     def _filter_array(self, array, allow_downcast):
         """``array`` (NumPy's or CuPy's) in this type's dtype."""
-        if array.dtype.name == self.dtype:
+        if array.dtype == self.numpy_dtype:
             return array
         if array.dtype.kind not in "biufc":
             raise RuleError(

@@ -191,7 +191,7 @@ class Function:
         given = storage[: len(values)] + [storage[s] for s in self._shared_slots]
         results = []
         for s in self._out_slots + self._update_slots:
-            results.append(device.unaliased(storage[s], given + results))
+            results.append(device.unaliased(s, storage[s], given + results))
         n_out = len(self._out_slots)
         outputs = [device.output_value(v, self.return_numpy) for v in results[:n_out]]
         new_values = [device.update_value(v) for v in results[n_out:]]

@@ -31,6 +31,13 @@ from astsym.typecheck import RuleError, codes
 #: builders by op class name: ``builder(device, node) -> run(values) -> list`` or None
 BUILDERS: dict = {}
 
+#: ops whose device form always returns new arrays (never a view of an input)
+FRESH = {
+    "Elemwise", "Cast", "FusedElemwise", "Reduce", "FusedReduce", "FusedSoftmax", "MatMul",
+    "TensorDot", "ArgReduce", "TensorCopy", "Join", "Alloc", "CumOp", "Subtensor",
+    "IncSubtensor", "MakeVector",
+}  # fmt: skip
+
 #: kernels by their source: a graph shape compiles once a process (CuPy caches the binary)
 _KERNELS: dict = {}
 
@@ -115,11 +122,15 @@ def _elementwise(device, node):
     kernel = _kernel(device.xp, "elementwise", source)
     inplace = getattr(node.op, "inplace", -1)
     out_type = node.outputs[0].type
+    # NumPy refuses an integer to a negative integer power: so does the kernel's caller
+    integer_power = node.op.name == "power" and out_type.numpy_dtype.kind in "iu"
 
     def run(values):
         if _all_host(device, values):  # shape arithmetic and other host scalars
             return node.op.perform(node, values)
         check_runtime_broadcast(node, values)
+        if integer_power and bool((device.dev(values[1]) < 0).any()):
+            raise ValueError("Integers to negative integer powers are not allowed.")
         args = device.kernel_args(values, out_type.ndim)
         if inplace >= 0:
             target = args[inplace]
@@ -240,7 +251,7 @@ def _argreduce(device, node):
 
     def run(values):
         x = device.dev(values[0])
-        if x.size == 0:
+        if (x.size if op.axis is None else x.shape[op.axis]) == 0:
             raise RuleError(
                 codes.RUNTIME, f"{op.kind}: attempt to get {op.kind} of an empty sequence"
             )

@@ -31,7 +31,7 @@ from astsym.graph.type import TensorType, is_device_array
 from astsym.typecheck import GraphRuntimeError
 
 from .device import array_module
-from .gpu_ops import device_impl
+from .gpu_ops import FRESH, device_impl
 
 
 class GpuProgram(Program):
@@ -47,6 +47,13 @@ class GpuProgram(Program):
         self._device_constants: dict[int, tuple] = {}
         #: per node id: ``(run, where)``, where is ``'device'`` or ``'host'``
         self.impls = {id(node): device_impl(self, node) for node, _, _ in self.steps}
+        #: the slots only ever holding new device arrays: no output there needs a copy
+        self.fresh_slots = {
+            slot
+            for node, _, outs in self.steps
+            if self.impls[id(node)][1] == "device" and type(node.op).__name__ in FRESH
+            for slot in outs
+        }
         #: the slots of ifelse conditions: read on the host, so copied there once a call
         self.condition_slots = {
             ins[0] for node, ins, _ in self.steps if getattr(node.op, "lazy", False)
@@ -162,11 +169,13 @@ class GpuProgram(Program):
             return self.xp.asarray(value)
         return value
 
-    def unaliased(self, value, given: list):
-        """``value``, copied when it shares memory with an input, a shared value or an earlier
-        result, so callers never see storage they do not own."""
+    def unaliased(self, slot: int, value, given: list):
+        """The value in ``slot``, copied when it shares memory with an input, a shared value
+        or an earlier result, so callers never see storage they do not own."""
         if not isinstance(value, self.xp.ndarray):
             return value
+        if slot in self.fresh_slots:  # a new array, unless another output is this one
+            return value.copy() if any(value is other for other in given) else value
         for other in given:
             if isinstance(other, self.xp.ndarray) and self.xp.may_share_memory(value, other):
                 return value.copy()

@@ -328,3 +328,15 @@ def test_symbolic_functions_run_on_the_gpu():
         return x * 2
 
     assert isinstance(scale_np(cp.asarray(np.arange(4.0))), np.ndarray)
+
+
+def test_outputs_never_share_memory_with_inputs_or_each_other():
+    x = T.dvector("x")
+    y = T.exp(x)
+    w = astsym.shared(np.zeros(3), name="w")
+    f = astsym.function([x], [x, y, y, x.T], updates=[(w, y)], mode="gpu")
+    data = cp.asarray(np.arange(3.0))
+    a, b, c, d = f(data)
+    assert a is not data and b is not c
+    assert not cp.may_share_memory(a, data) and not cp.may_share_memory(d, data)
+    assert w.get_value(borrow=True, return_internal_type=True) is not b
