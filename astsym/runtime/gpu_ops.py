@@ -360,20 +360,8 @@ def _inc_subtensor(device, node):
 
     def run(values):
         x, y, *rest = values
-        out = device.dev(x).copy()
-        index, y = _index(device, op.spec, rest), device.dev(y)
-        try:
-            if op.set_instead_of_inc:
-                out[index] = y
-            elif op.advanced:
-                scatter_add(out, index, y)
-            else:
-                out[index] += y
-        except (IndexError, ValueError) as err:
-            raise RuleError(
-                codes.INDEX, f"cannot index an array of shape {out.shape}: {err}"
-            ) from None
-        return [out]
+        index = _index(device, op.spec, rest)
+        return [op.store(device.dev(x).copy(), index, device.dev(y), scatter_add)]
 
     return run
 

@@ -30,6 +30,8 @@ import tempfile
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
+from astsym.kernels.cuda_scalar import C_TYPES as _C_NAMES
+
 CXX = shutil.which("g++")
 
 PRELUDE = """
@@ -56,19 +58,6 @@ _CTYPES = {
     "uint64": ctypes.c_uint64,
     "float32": ctypes.c_float,
     "float64": ctypes.c_double,
-}
-_C_NAMES = {
-    "bool": "bool",
-    "int8": "signed char",
-    "int16": "short",
-    "int32": "int",
-    "int64": "long long",
-    "uint8": "unsigned char",
-    "uint16": "unsigned short",
-    "uint32": "unsigned int",
-    "uint64": "unsigned long long",
-    "float32": "float",
-    "float64": "double",
 }
 _LIBRARIES: dict[str, ctypes.CDLL] = {}
 PARTIALS = 4  # strided partial reductions per output element, as CuPy's threads

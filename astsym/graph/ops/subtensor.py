@@ -274,20 +274,22 @@ class IncSubtensor(Op):
 
     def perform(self, node, inputs):
         x, y, *values = inputs
-        out = np.array(x)
-        index = build_index(self.spec, values)
+        return [self.store(np.array(x), build_index(self.spec, values), y, np.add.at)]
+
+    def store(self, out, index, y, add_at):
+        """Write or add ``y`` into ``out`` (a copy of x) at ``index``, repeated indices
+        adding up with ``add_at`` (NumPy's or CuPy's ``add.at``); returns ``out``."""
         try:
             if self.set_instead_of_inc:
                 out[index] = y
             elif self.advanced:
-                np.add.at(out, index, y)
+                add_at(out, index, y)
             else:
                 out[index] += y
         except (IndexError, ValueError) as err:
-            raise RuleError(
-                codes.INDEX, f"cannot store {np.shape(y)} into an array of shape {x.shape}: {err}"
-            ) from None
-        return [out]
+            message = f"cannot store {y.shape} into an array of shape {out.shape}: {err}"
+            raise RuleError(codes.INDEX, message) from None
+        return out
 
     def grad(self, node, output_grads):
         from .reduce import sum_to
