@@ -25,6 +25,7 @@ _CHOICES = {
     "device": ("cpu", "gpu", "auto"),
     "mode": ("FAST_RUN", "FAST_COMPILE", "py", "cpu", "gpu"),
     "on_opt_error": ("warn", "raise", "ignore"),
+    "gpu_outputs": ("cupy", "numpy"),
 }
 #: Boolean settings: ``True``/``False``, or from ASTSYM_FLAGS ``true``/``false``/``1``/``0``.
 _BOOLS = {"optimizer_verbose", "compile_in_background"}
@@ -47,6 +48,9 @@ class Config:
         self.device = flags.get("device", env.get("ASTSYM_DEVICE", "cpu"))
         self.mode = flags.get("mode", env.get("ASTSYM_MODE", "FAST_RUN"))
         self.on_opt_error = flags.get("on_opt_error", "warn")
+        # what a gpu function returns when it is not told (``return_numpy=``): CuPy arrays,
+        # left on the device, or NumPy copies (what Theano code run unchanged expects)
+        self.gpu_outputs = flags.get("gpu_outputs", "cupy")
         self.cache_dir = flags.get("cache_dir", env.get("ASTSYM_CACHE_DIR", str(default_cache)))
         self.compute_test_value = flags.get("compute_test_value", "off")
         # print which rewrite fired on which user line whenever a function is compiled

@@ -57,7 +57,7 @@ def function(
     profile=None,
     on_unused_input=None,
     trust_input=False,
-    return_numpy=False,
+    return_numpy=None,
 ) -> Function:
     """Compile ``outputs`` as a function of ``inputs`` (Theano's ``theano.function``).
 
@@ -65,8 +65,8 @@ def function(
     ``givens``: (variable, replacement) pairs substituted in the graph before compiling;
     ``on_unused_input``: 'raise' (default), 'warn' or 'ignore';
     ``return_numpy``: on the ``gpu`` backend, return NumPy arrays (copied from the device)
-    instead of CuPy arrays, which stay on the device for the next call to use. The other
-    backends always return NumPy arrays.
+    instead of CuPy arrays, which stay on the device for the next call to use (default:
+    ``config.gpu_outputs``, ``'cupy'`` unless set). The other backends return NumPy arrays.
     """
     if on_unused_input not in (None, "raise", "warn", "ignore"):
         raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
@@ -83,6 +83,8 @@ def function(
         on_unused_input=on_unused_input or "raise",
         name=name,
     )
+    if return_numpy is None:
+        return_numpy = config.gpu_outputs == "numpy"
     return Function(spec, get_mode(mode), trust_input, return_numpy)
 
 

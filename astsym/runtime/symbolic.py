@@ -72,12 +72,13 @@ def symbolic(
     mode=None,
     allow_input_downcast: bool = False,
     max_iters: int = 10_000,
-    return_numpy: bool = False,
+    return_numpy: bool | None = None,
 ):
     """Decorate ``fn`` (bare, or with options) to trace and compile it on first call.
 
     ``device``: ``'cpu'``, ``'gpu'`` or ``'auto'`` (default: ``config.device``), or a
-    ``mode``; ``return_numpy``: on the GPU, return NumPy arrays instead of CuPy arrays.
+    ``mode``; ``return_numpy``: on the GPU, return NumPy arrays instead of CuPy arrays
+    (default: ``config.gpu_outputs``).
     """
     options = (device, mode, allow_input_downcast, max_iters, return_numpy)
     if fn is None:
@@ -93,7 +94,7 @@ class SymbolicFunction:
         mode=None,
         allow_input_downcast=False,
         max_iters=10_000,
-        return_numpy=False,
+        return_numpy=None,
     ):
         functools.update_wrapper(self, fn)
         if device is not None:

@@ -340,3 +340,20 @@ def test_outputs_never_share_memory_with_inputs_or_each_other():
     assert a is not data and b is not c
     assert not cp.may_share_memory(a, data) and not cp.may_share_memory(d, data)
     assert w.get_value(borrow=True, return_internal_type=True) is not b
+
+
+def test_config_gpu_outputs_numpy_makes_theano_code_run_unchanged():
+    from astsym.config import config
+
+    saved = config.gpu_outputs
+    config.gpu_outputs = "numpy"
+    try:
+        x = T.dvector("x")
+        f = astsym.function([x], x * 2, mode="gpu")
+        assert isinstance(f(np.arange(3.0)), np.ndarray)
+        g = astsym.function([x], x * 2, mode="gpu", return_numpy=False)
+        assert isinstance(g(np.arange(3.0)), cp.ndarray)
+    finally:
+        config.gpu_outputs = saved
+    with pytest.raises(ValueError, match="gpu_outputs"):
+        config.gpu_outputs = "torch"
