@@ -20,6 +20,7 @@ from astsym.graph.printing import rewrites as rewrites_report
 from astsym.graph.rewrite import RewriteLog
 from astsym.graph.shared import SharedVariable
 from astsym.graph.source import current_span
+from astsym.graph.type import is_device_array
 from astsym.graph.walk import graph_inputs
 from astsym.typecheck import InputError, RuleError, codes
 from astsym.typecheck.diagnostics import error
@@ -224,6 +225,8 @@ class Function:
         return values
 
     def _filter(self, i: int, value):
+        if self._device is None and is_device_array(value):
+            value = value.get()  # a CuPy array given to a cpu function: copied to the host
         spec = self.spec.inputs[i]
         downcast = spec.allow_downcast
         if downcast is None:

@@ -357,3 +357,15 @@ def test_config_gpu_outputs_numpy_makes_theano_code_run_unchanged():
         config.gpu_outputs = saved
     with pytest.raises(ValueError, match="gpu_outputs"):
         config.gpu_outputs = "torch"
+
+
+def test_cpu_functions_take_device_arrays_and_shared_values_on_the_device():
+    w = astsym.shared(np.ones(3), name="w")
+    x = T.dvector("x")
+    on_gpu = astsym.function([x], (w * x).sum(), updates=[(w, w * 2)], mode="gpu")
+    on_cpu = astsym.function([x], (w * x).sum(), updates=[(w, w + 1)], mode="cpu")
+    on_gpu(np.ones(3))  # w now lives on the device, as [2, 2, 2]
+    assert float(on_cpu(cp.asarray(np.arange(3.0)))) == 6.0
+    assert isinstance(w.get_value(borrow=True), np.ndarray)  # the cpu update is a host array
+    np.testing.assert_allclose(w.get_value(), [3.0, 3.0, 3.0])
+    assert float(on_gpu(np.ones(3)).get()) == 9.0
