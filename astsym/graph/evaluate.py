@@ -14,7 +14,7 @@ from astsym.typecheck import GraphRuntimeError, RuleError, codes
 from astsym.typecheck.diagnostics import error
 
 from .fg import FunctionGraph
-from .type import TensorType
+from .type import TensorType, is_device_array
 
 
 class Program:
@@ -130,7 +130,7 @@ def raise_with_node(node, values, err: Exception):
 
 
 def _describe(var, value) -> str:
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_device_array(value):
         return f"{var.type.short()} with shape {value.shape}"
     return var.type.short()
 

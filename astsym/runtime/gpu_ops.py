@@ -252,9 +252,9 @@ def _argreduce(device, node):
     def run(values):
         x = device.dev(values[0])
         if (x.size if op.axis is None else x.shape[op.axis]) == 0:
-            raise RuleError(
-                codes.RUNTIME, f"{op.kind}: attempt to get {op.kind} of an empty sequence"
-            )
+            empty = f"attempt to get {op.kind} of an empty sequence"
+            message = f"{op.kind} of an array of shape {x.shape}: {empty}"
+            raise RuleError(codes.RUNTIME, message)
         return [fn(x, axis=op.axis, keepdims=op.keepdims).astype(np.int64, copy=False)]
 
     return run
