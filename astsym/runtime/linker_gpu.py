@@ -42,6 +42,9 @@ class GpuProgram(Program):
         super().__init__(fg)
         self.name = _c_name(name)
         self.n_inputs = len(fg.inputs)
+        #: whether host values computed for the outputs are copied to the device (a scan's
+        #: inner program: its outputs are stored in device buffers)
+        self.outputs_to_device = False
         #: the names of the kernels this program launches (and of its scans' programs)
         self.kernel_names: list[str] = []
         self._device_constants: dict[int, tuple] = {}
@@ -103,6 +106,7 @@ class GpuProgram(Program):
         """``run(values)`` of a ``Scan`` node: its inner graph as a device program."""
         op = node.op
         inner = GpuProgram(op.inner, self.new_kernel_name("scan"))
+        inner.outputs_to_device = True  # each step's outputs go into device buffers
         xp = self.xp
 
         carried = op.info.n_seqs + op.info.n_recurrent  # sequences and initial states
@@ -122,6 +126,10 @@ class GpuProgram(Program):
             if self.is_device(storage[slot]):
                 storage[slot] = storage[slot].get()
         super().run(storage)
+        if self.outputs_to_device:
+            for slot in self.output_slots:
+                if isinstance(storage[slot], np.ndarray | np.generic):
+                    storage[slot] = self.dev(storage[slot])
 
     def _perform(self, node, values, outs, storage) -> None:
         try:

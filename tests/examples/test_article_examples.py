@@ -259,12 +259,18 @@ def test_11_accumulator(capsys):
 
 @pytest.mark.slow
 def test_run_all_examples(default_backend):
+    env = {**os.environ, "ASTSYM_MODE": default_backend}  # the examples' processes too
+    if default_backend == "gpu":
+        if os.environ.get("ASTSYM_TEST_GPU") == "host":
+            pytest.skip("the examples' own processes cannot use the host stand-in for CuPy")
+        flags = os.environ.get("ASTSYM_FLAGS", "")
+        env["ASTSYM_FLAGS"] = f"{flags},gpu_outputs=numpy" if flags else "gpu_outputs=numpy"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "run_all.py")],
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "ASTSYM_MODE": default_backend},  # the examples' processes too
+        env=env,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "14 examples, 14 ok, 0 failed" in proc.stdout

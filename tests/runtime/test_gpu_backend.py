@@ -369,3 +369,14 @@ def test_cpu_functions_take_device_arrays_and_shared_values_on_the_device():
     assert isinstance(w.get_value(borrow=True), np.ndarray)  # the cpu update is a host array
     np.testing.assert_allclose(w.get_value(), [3.0, 3.0, 3.0])
     assert float(on_gpu(np.ones(3)).get()) == 9.0
+
+
+def test_scan_steps_with_a_host_op_store_into_device_buffers():
+    srng = astsym.tensor.shared_randomstreams.RandomStreams(seed=3)
+    h0 = T.dvector("h0")
+    hs, updates = astsym.scan(lambda h: h + srng.uniform(h.shape), outputs_info=h0, n_steps=4)
+    f = astsym.function([h0], hs, updates=updates, mode="gpu")
+    out = f(np.zeros(3))
+    assert isinstance(out, cp.ndarray) and out.shape == (4, 3)
+    steps = np.diff(np.vstack([np.zeros(3), out.get()]), axis=0)
+    assert ((steps >= 0) & (steps < 1)).all()
