@@ -36,6 +36,7 @@ from astsym.parse.annotations import (
     u64,
 )
 from astsym.printing import pp
+from astsym.runtime.device import GpuUnavailable
 from astsym.runtime.function import Function, function
 from astsym.runtime.io import In, Out
 from astsym.runtime.mode import Mode

@@ -171,8 +171,8 @@ class GpuProgram(Program):
         return self.dev(value) if isinstance(value, np.ndarray | np.generic) else value
 
     def output_value(self, value, return_numpy: bool):
-        if return_numpy:
-            return self.host(value)
+        if return_numpy:  # a copy either way: a host value may be a (read-only) constant
+            return value.get() if self.is_device(value) else np.array(value)
         if isinstance(value, np.ndarray | np.generic):
             return self.xp.asarray(value)
         return value

@@ -19,6 +19,7 @@ import pytest
 import astsym
 import astsym.tensor as T
 from astsym import symbolic
+from astsym.config import config
 from astsym.graph.printing import debugprint
 from astsym.ifelse import ifelse
 from astsym.runtime.device import use_array_module
@@ -35,8 +36,11 @@ RNG = np.random.default_rng(7)
 
 @pytest.fixture(autouse=True)
 def host_gpu():
+    saved = config.gpu_outputs
+    config.gpu_outputs = "cupy"  # the default, whatever the environment says
     with use_array_module(cp):
         yield cp
+    config.gpu_outputs = saved
 
 
 def _line() -> int:
@@ -343,8 +347,6 @@ def test_outputs_never_share_memory_with_inputs_or_each_other():
 
 
 def test_config_gpu_outputs_numpy_makes_theano_code_run_unchanged():
-    from astsym.config import config
-
     saved = config.gpu_outputs
     config.gpu_outputs = "numpy"
     try:
