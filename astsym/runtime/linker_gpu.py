@@ -21,13 +21,12 @@ binaries by source, in memory and on disk).
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from astsym.graph.evaluate import Program, raise_with_node
 from astsym.graph.scan.loop import run_scan
 from astsym.graph.type import TensorType, is_device_array
+from astsym.kernels.cuda_render import kernel_name
 from astsym.typecheck import GraphRuntimeError
 
 from .device import array_module
@@ -40,7 +39,7 @@ class GpuProgram(Program):
     def __init__(self, fg, name: str | None = None) -> None:
         self.xp = array_module()
         super().__init__(fg)
-        self.name = _c_name(name)
+        self.name = kernel_name(name or "astsym")
         self.n_inputs = len(fg.inputs)
         #: whether host values computed for the outputs are copied to the device (a scan's
         #: inner program: its outputs are stored in device buffers)
@@ -188,12 +187,6 @@ class GpuProgram(Program):
             if isinstance(other, self.xp.ndarray) and self.xp.may_share_memory(value, other):
                 return value.copy()
         return value
-
-
-def _c_name(name: str | None) -> str:
-    """The user's function name as a C identifier, prefixing every kernel's name."""
-    text = re.sub(r"[^A-Za-z0-9_]", "_", name or "astsym")
-    return text if text[:1].isalpha() or text[:1] == "_" else f"f_{text}"
 
 
 def _check_result(node, var_type: TensorType, value) -> None:
