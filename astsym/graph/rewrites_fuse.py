@@ -57,14 +57,23 @@ def fusible(node) -> bool:
     return op.name in FUSIBLE and out in _FLOATS and all(d in _FLOATS for d in ins)
 
 
-def fuse_all(fg: FunctionGraph, log=None) -> int:
-    """Every fusion pass in order; the number of fused nodes made."""
-    return fuse_softmax(fg, log) + fuse(fg, log) + fuse_reductions(fg, log)
+def fuse_all(fg: FunctionGraph, log=None, duplicate: bool = False) -> int:
+    """Every fusion pass in order; the number of fused nodes made. ``duplicate`` (the gpu
+    backend, where a kernel launch costs more than computing a few values twice): an
+    elementwise node that several groups use is computed inside each of them."""
+    made = fuse_softmax(fg, log) + fuse(fg, log, duplicate)
+    return made + fuse_reductions(fg, log, duplicate)
 
 
-def fuse(fg: FunctionGraph, log=None) -> int:
+#: with ``duplicate``, a group grows through shared producers up to this many steps
+MAX_DUPLICATED_GROUP = 32
+
+
+def fuse(fg: FunctionGraph, log=None, duplicate: bool = False) -> int:
     """Replace each maximal group of fusible nodes (one node is a group too, so it runs as a
-    kernel); the number of groups made."""
+    kernel); the number of groups made. With ``duplicate``, a group also takes in producers
+    that other nodes use, which keep their own copy (so no kernel is launched for a value
+    every user of which recomputes it)."""
     made = 0
     clients = fg.clients()
     outputs = {id(o) for o in fg.outputs}
@@ -72,13 +81,21 @@ def fuse(fg: FunctionGraph, log=None) -> int:
     for root in reversed(fg.toposort()):
         if id(root) in done or not fusible(root):
             continue
-        group = _grow(root, clients, outputs)
-        done.update(id(n) for n in group)
+        if duplicate and not any(root is node for node in fg.toposort()):
+            continue  # every user took in its own copy: nothing needs this one
+        group = _grow(root, clients, outputs, duplicate)
+        done.update(id(n) for n in group if not duplicate or _private(n, group, clients))
         fused = _build(root, group)
         fg.replace(root.outputs[0], fused)
         _record(log, "fuse_elemwise", root, fused)
         made += 1
     return made
+
+
+def _private(node, group, clients) -> bool:
+    """Whether every user of ``node`` is in ``group`` (it needs no group of its own)."""
+    members = {id(n) for n in group}
+    return all(id(user) in members for user, _ in clients.get(id(node.outputs[0]), []))
 
 
 def fuse_softmax(fg: FunctionGraph, log=None) -> int:
@@ -95,7 +112,7 @@ def fuse_softmax(fg: FunctionGraph, log=None) -> int:
     return made
 
 
-def fuse_reductions(fg: FunctionGraph, log=None) -> int:
+def fuse_reductions(fg: FunctionGraph, log=None, duplicate: bool = False) -> int:
     """Each float sum/prod/max/min becomes a ``FusedReduce``, with the elementwise group that
     only it uses folded in; a ``FusedSoftmax`` takes in its group likewise. Reductions of the
     same value that differ only in ``keepdims`` are computed once."""
@@ -106,7 +123,7 @@ def fuse_reductions(fg: FunctionGraph, log=None) -> int:
     for node in fg.toposort():
         op = node.op
         if isinstance(op, FusedSoftmax) and not op.steps:
-            steps, inputs = _producer_group(node.inputs[0], clients, outputs)
+            steps, inputs = _producer_group(node.inputs[0], clients, outputs, duplicate)
             if steps:
                 out = FusedSoftmax(steps, len(inputs))(*inputs)
                 _replace(fg, node, out, log, "fuse_softmax_input")
@@ -121,7 +138,7 @@ def fuse_reductions(fg: FunctionGraph, log=None) -> int:
             out = expand_dims(twin, op.axes) if op.keepdims else squeeze_axes(twin, op.axes)
             _replace(fg, node, out, log, "merge_keepdims")
             continue
-        steps, inputs = _producer_group(x, clients, outputs)
+        steps, inputs = _producer_group(x, clients, outputs, duplicate)
         out = FusedReduce(steps, len(inputs), op)(*inputs)
         computed[key] = out
         _replace(fg, node, out, log, "fuse_reduction")
@@ -200,15 +217,15 @@ def _reducible(node) -> bool:
     )
 
 
-def _producer_group(var, clients, outputs) -> tuple[tuple, list]:
+def _producer_group(var, clients, outputs, duplicate=False) -> tuple[tuple, list]:
     """The steps and inputs of the ``FusedElemwise`` computing ``var`` when only one node
-    uses it, else no steps and ``var`` itself as the input."""
+    uses it (with ``duplicate``: any number), else no steps and ``var`` itself."""
     owner = var.owner
     if (
         owner is not None
         and isinstance(owner.op, FusedElemwise)
-        and id(var) not in outputs
-        and len(clients.get(id(var), [])) == 1
+        and (duplicate or (id(var) not in outputs and len(clients.get(id(var), [])) == 1))
+        and len(owner.op.steps) <= MAX_DUPLICATED_GROUP
     ):
         return owner.op.steps, list(owner.inputs)
     return (), [var]
@@ -225,7 +242,7 @@ def _record(log, name: str, node, out, group: str = "fuse") -> None:
         log.record_pass(group, name, node, out.owner.op)
 
 
-def _grow(root: Apply, clients: dict, outputs: set) -> list[Apply]:
+def _grow(root: Apply, clients: dict, outputs: set, duplicate: bool = False) -> list[Apply]:
     shape = root.outputs[0].type.shape
     group, members = [root], {id(root)}
     frontier = [root]
@@ -235,9 +252,10 @@ def _grow(root: Apply, clients: dict, outputs: set) -> list[Apply]:
             producer = var.owner
             if producer is None or id(producer) in members or not fusible(producer):
                 continue
-            if var.type.shape != shape or id(var) in outputs:
+            if var.type.shape != shape or (id(var) in outputs and not duplicate):
                 continue
-            if not all(id(user) in members for user, _ in clients.get(id(var), [])):
+            shared = not all(id(user) in members for user, _ in clients.get(id(var), []))
+            if shared and (not duplicate or len(group) >= MAX_DUPLICATED_GROUP):
                 continue
             group.append(producer)
             members.add(id(producer))

@@ -66,7 +66,7 @@ def optimize(fg: FunctionGraph, mode: Mode, log: RewriteLog | None = None) -> Fu
             optimize_scan_outputs(fg, log)
         optimize_scan_bodies(fg, mode, log)
         if "fuse" in groups:
-            fuse_all(fg, log)
+            fuse_all(fg, log, duplicate=mode.linker == "gpu")
             if mode.linker == "cpu":
                 fuse_row_pass(fg, log)
         if "inplace" in groups:

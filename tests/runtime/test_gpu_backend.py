@@ -382,3 +382,23 @@ def test_scan_steps_with_a_host_op_store_into_device_buffers():
     assert isinstance(out, cp.ndarray) and out.shape == (4, 3)
     steps = np.diff(np.vstack([np.zeros(3), out.get()]), axis=0)
     assert ((steps >= 0) & (steps < 1)).all()
+
+
+def test_a_value_several_groups_use_is_computed_in_each_of_them():
+    from astsym.graph.fg import FunctionGraph
+    from astsym.graph.rewrites_fuse import fuse_all
+
+    x = T.dvector("x")
+    y = T.exp(x) * 3
+    outs = [(y * 2).sum(), y + 1, T.tanh(y)]
+    fg = FunctionGraph([x], outs)
+    fuse_all(fg, duplicate=True)
+    names = [n.op.name for n in fg.toposort()]
+    assert names.count("fused{exp,multiply,multiply}->sum{axis=(0,)}") == 1, names
+    assert len(names) == 3, names  # no group of its own for exp(x) * 3
+    f = astsym.function([x], outs, mode="gpu", return_numpy=True)
+    data = np.linspace(-1, 1, 5)
+    cp.LAUNCHES.reset()
+    got = f(data)
+    assert sum(cp.LAUNCHES.values()) == 3
+    _close(got, astsym.function([x], outs, mode="py")(data), "float64")
