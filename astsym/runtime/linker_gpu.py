@@ -121,14 +121,47 @@ class GpuProgram(Program):
 
     # -- running --------------------------------------------------------------------------
     def run(self, storage: list) -> None:
-        for slot in self.condition_slots:  # an input or a shared variable
-            if self.is_device(storage[slot]):
-                storage[slot] = storage[slot].get()
-        super().run(storage)
+        if self.lazy:  # on demand (``Program.run``), each node through ``_perform``
+            for slot in self.condition_slots:  # an input or a shared variable
+                if self.is_device(storage[slot]):
+                    storage[slot] = storage[slot].get()
+            super().run(storage)
+        else:
+            self._run_in_order(storage)
         if self.outputs_to_device:
             for slot in self.output_slots:
                 if isinstance(storage[slot], np.ndarray | np.generic):
                     storage[slot] = self.dev(storage[slot])
+
+    def _run_in_order(self, storage: list) -> None:
+        """Every node in schedule order: the short loop a call of a graph without ifelse
+        takes (its plan was made once, in ``_plan``)."""
+        plan = self._plan()
+        with np.errstate(all="ignore"):  # the host ops' NumPy warnings, as on py
+            for node, run, ins, outs, promised in plan:
+                values = [storage[i] for i in ins]
+                try:
+                    results = run(values)
+                except GraphRuntimeError:
+                    raise
+                except Exception as err:  # noqa: BLE001 - every failure is reported at its node
+                    raise_with_node(node, values, err)
+                for slot, value, expected in zip(outs, results, promised):
+                    if expected is not None and (
+                        getattr(value, "dtype", None) != expected[0]
+                        or getattr(value, "ndim", None) != expected[1]
+                    ):
+                        _check_result(node, node.outputs[outs.index(slot)].type, value)
+                    storage[slot] = value
+
+    def _plan(self) -> list:
+        plan = self.__dict__.get("_steps_plan")
+        if plan is None:
+            plan = self._steps_plan = [
+                (node, self.impls[id(node)][0], ins, outs, [_promise(v) for v in node.outputs])
+                for node, ins, outs in self.steps
+            ]
+        return plan
 
     def _perform(self, node, values, outs, storage) -> None:
         try:
@@ -194,3 +227,8 @@ def _check_result(node, var_type: TensorType, value) -> None:
     if dtype != var_type.numpy_dtype or ndim != var_type.ndim:
         got = f"{type(value).__name__} {dtype} rank {ndim}"
         raise AssertionError(f"op {node.op} produced {got}, but its node promises {var_type}")
+
+
+def _promise(var) -> tuple | None:
+    """(dtype, rank) a tensor output must have; None for other values."""
+    return (var.type.numpy_dtype, var.type.ndim) if isinstance(var.type, TensorType) else None
