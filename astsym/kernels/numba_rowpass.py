@@ -86,7 +86,10 @@ def combine(parts, j):
     return out
 
 
-def chunks(rows: int) -> int:
+@numba.njit
+def chunks(rows):
+    """How many chunks the rows are split into (one formula for the kernel called op by op
+    and the compiled graph)."""
     return max(1, min(MAX_CHUNKS, rows // CHUNK_ROWS))
 
 
@@ -209,7 +212,7 @@ def emit(em, node) -> None:
             lines.append(f"if {other}.shape[0] != {X}.shape[0]: raise ValueError('rows')")
     parts, sums, xts = em.fresh("p"), em.fresh("sums"), em.fresh("xts")
     lines += [
-        f"{parts} = max(1, min({MAX_CHUNKS}, {X}.shape[0] // {CHUNK_ROWS}))",
+        f"{parts} = _rp_chunks({X}.shape[0])",
         f"{sums} = np.zeros(({parts}, {len(kinds['sum'])}))",
         f"{xts} = np.zeros(({parts}, {len(kinds['xt'])}, {X}.shape[1]), np.{node.inputs[0].dtype})",
     ]
@@ -220,6 +223,7 @@ def emit(em, node) -> None:
         total = f"np.{types[j]}({sums}[:, {p}].sum())"
         em.assign(node, f"np.full(1, {total})" if op.outs[j][2] else total, j)
     em.out.names["_rp_combine"] = combine
+    em.out.names["_rp_chunks"] = chunks
     for p, j in enumerate(kinds["xt"]):
         em.assign(node, f"_rp_combine({xts}, {p}).astype(np.{types[j]})", j)
 
