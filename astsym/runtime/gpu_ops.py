@@ -35,7 +35,7 @@ BUILDERS: dict = {}
 FRESH = {
     "Elemwise", "Cast", "FusedElemwise", "Reduce", "FusedReduce", "FusedSoftmax", "MatMul",
     "TensorDot", "ArgReduce", "TensorCopy", "Join", "Alloc", "CumOp", "Subtensor",
-    "IncSubtensor", "MakeVector",
+    "IncSubtensor", "MakeVector", "Sort", "Repeat", "Tile", "Eye",
 }  # fmt: skip
 
 #: kernels by their source: a graph shape compiles once a process (CuPy caches the binary)
@@ -417,3 +417,49 @@ def _cumulative(device, node):
 @builder("Scan")
 def _scan(device, node):
     return device.scan_runner(node)
+
+
+@builder("Sort")
+def _sort(device, node):
+    op, xp = node.op, device.xp
+    fn = xp.argsort if op.argsort else xp.sort  # CuPy's sorts are stable, as kind="stable"
+
+    def run(values):
+        out = fn(device.dev(values[0]), axis=op.axis)
+        return [out.astype(np.int64, copy=False) if op.argsort else out]
+
+    return run
+
+
+@builder("Repeat")
+def _repeat(device, node):
+    op, xp = node.op, device.xp
+
+    def run(values):
+        x, repeats = values
+        repeats = device.host(repeats)  # counts decide the shape: read on the host
+        counts = int(repeats) if np.ndim(repeats) == 0 else repeats.tolist()
+        return [xp.repeat(device.dev(x), counts, axis=op.axis)]
+
+    return run
+
+
+@builder("Tile")
+def _tile(device, node):
+    op, xp = node.op, device.xp
+
+    def run(values):
+        return [xp.tile(device.dev(values[0]), op.reps)]
+
+    return run
+
+
+@builder("Eye")
+def _eye(device, node):
+    op, xp = node.op, device.xp
+
+    def run(values):
+        n, m, k = (int(device.host(v)) for v in values)
+        return [xp.eye(n, m, k, dtype=op.dtype)]
+
+    return run

@@ -295,6 +295,11 @@ CASES = {
     "prod": ([M], lambda: M.prod(axis=0), [MAT]),
     "any": ([M], lambda: T.any(T.gt(M, 1), axis=1), [MAT]),
     "sort": ([V], lambda: T.sort(V) * 2, [VEC]),
+    "argsort": ([V], lambda: T.argsort(V), [VEC]),
+    "repeat": ([V], lambda: T.repeat(V, 3) * 1.0, [VEC]),
+    "repeat_each": ([V, I], lambda: T.repeat(V[:4], I), [VEC, IDX]),
+    "tile": ([M], lambda: T.tile(M, (2, 1)) + 0, [MAT]),
+    "eye": ([M], lambda: T.eye(4, 5) + M, [MAT]),
     "switch": ([M], lambda: T.switch(T.gt(M, 0), M, -M), [MAT]),
     "integer_ops": ([I], lambda: (I * 3) // 2 % 5, [IDX]),
 }
