@@ -36,6 +36,7 @@ FRESH = {
     "Elemwise", "Cast", "FusedElemwise", "Reduce", "FusedReduce", "FusedSoftmax", "MatMul",
     "TensorDot", "ArgReduce", "TensorCopy", "Join", "Alloc", "CumOp", "Subtensor",
     "IncSubtensor", "MakeVector", "Sort", "Repeat", "Tile", "Eye",
+    "ARange",
 }  # fmt: skip
 
 #: kernels by their source: a graph shape compiles once a process (CuPy caches the binary)
@@ -461,5 +462,18 @@ def _eye(device, node):
     def run(values):
         n, m, k = (int(device.host(v)) for v in values)
         return [xp.eye(n, m, k, dtype=op.dtype)]
+
+    return run
+
+
+@builder("ARange")
+def _arange(device, node):
+    op, xp = node.op, device.xp
+
+    def run(values):
+        start, stop, step = (device.host(v).item() for v in values)
+        if step == 0:
+            raise RuleError(codes.RUNTIME, "arange step cannot be zero")
+        return [xp.arange(start, stop, step, dtype=op.dtype)]
 
     return run

@@ -300,6 +300,7 @@ CASES = {
     "repeat_each": ([V, I], lambda: T.repeat(V[:4], I), [VEC, IDX]),
     "tile": ([M], lambda: T.tile(M, (2, 1)) + 0, [MAT]),
     "eye": ([M], lambda: T.eye(4, 5) + M, [MAT]),
+    "arange": ([V], lambda: T.arange(V.shape[0]) * V, [VEC]),
     "switch": ([M], lambda: T.switch(T.gt(M, 0), M, -M), [MAT]),
     "integer_ops": ([I], lambda: (I * 3) // 2 % 5, [IDX]),
 }
