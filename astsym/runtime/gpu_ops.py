@@ -19,6 +19,7 @@ touches the device. A 0-d host value passed to a kernel is a scalar argument, no
 from __future__ import annotations
 
 import re
+from dataclasses import astuple
 
 import numpy as np
 
@@ -85,26 +86,12 @@ def _kernel(xp, kind: str, source):
     key = (kind, source)
     kernel = _KERNELS.get(key)
     if kernel is None:
-        if kind == "elementwise":
-            kernel = xp.ElementwiseKernel(
-                source.in_params,
-                source.out_params,
-                source.operation,
-                source.name,
-                preamble=source.preamble,
-            )
+        if kind == "elementwise":  # the fields are CuPy's arguments, in its order
+            *args, preamble = astuple(source)
+            kernel = xp.ElementwiseKernel(*args, preamble=preamble)
         elif kind == "reduction":
-            kernel = xp.ReductionKernel(
-                source.in_params,
-                source.out_params,
-                source.map_expr,
-                source.reduce_expr,
-                source.post_map_expr,
-                source.identity,
-                source.name,
-                reduce_type=source.reduce_type,
-                preamble=source.preamble,
-            )
+            *args, reduce_type, preamble = astuple(source)
+            kernel = xp.ReductionKernel(*args, reduce_type=reduce_type, preamble=preamble)
         else:
             kernel = xp.RawKernel(source.code, source.name)
         _KERNELS[key] = kernel
