@@ -29,6 +29,7 @@ from astsym.graph import (  # noqa: F401  (importing a rule module registers its
 from astsym.graph.fg import FunctionGraph
 from astsym.graph.ops import Shape, ShapeI
 from astsym.graph.rewrite import GROUPS, RewriteLog, RuleSet, merge, rewrite
+from astsym.graph.rewrites_fill import drop_fills
 from astsym.graph.rewrites_fuse import fuse_all, make_inplace
 from astsym.graph.rewrites_rowpass import fuse_row_pass
 from astsym.graph.scan import rewrite_map  # noqa: F401 (registers the ``scan`` group)
@@ -67,6 +68,8 @@ def optimize(fg: FunctionGraph, mode: Mode, log: RewriteLog | None = None) -> Fu
         optimize_scan_bodies(fg, mode, log)
         if "fuse" in groups:
             fuse_all(fg, log, duplicate=mode.linker == "gpu")
+            if mode.linker == "gpu" and drop_fills(fg, log):  # a fill costs a launch
+                merge(fg)  # (the checks of one fill's dims, made once per user)
             if mode.linker == "cpu":
                 fuse_row_pass(fg, log)
         if "inplace" in groups:

@@ -408,3 +408,26 @@ def test_a_value_several_groups_use_is_computed_in_each_of_them():
     got = f(data)
     assert sum(cp.LAUNCHES.values()) == 3
     _close(got, astsym.function([x], outs, mode="py")(data), "float64")
+
+
+def test_a_fill_is_a_scalar_argument_checked_against_the_shape():
+    x = T.dvector("x")
+    n = T.lscalar("n")
+    f = astsym.function([x, n], T.exp(x) * T.alloc(2.0, n), mode="gpu", return_numpy=True)
+    assert "alloc" not in [node.op.name for node in f.maker.fgraph.toposort()]
+    cp.LAUNCHES.reset()
+    np.testing.assert_allclose(f(np.zeros(3), 3), [2.0, 2.0, 2.0])
+    assert sum(cp.LAUNCHES.values()) == 1
+    with pytest.raises(GraphRuntimeError, match="filled array"):
+        f(np.zeros(3), 4)
+
+
+def test_the_logistic_step_is_seven_kernels_and_two_products():
+    w, b = astsym.shared(np.zeros(10, np.float32)), astsym.shared(np.float32(0.0))
+    step = _logistic_step("gpu", w, b)
+    X = cp.asarray(RNG.normal(size=(64, 10)).astype(np.float32))
+    Y = cp.asarray(np.ones(64, np.float32))
+    step(X, Y)
+    cp.LAUNCHES.reset()
+    step(X, Y)
+    assert sum(cp.LAUNCHES.values()) == 7  # and two cuBLAS products (not kernels here)
