@@ -112,6 +112,7 @@ def _elementwise(device, node):
     out_type = node.outputs[0].type
     # NumPy refuses an integer to a negative integer power: so does the kernel's caller
     integer_power = node.op.name == "power" and out_type.numpy_dtype.kind in "iu"
+    slot = device.slots[id(node.outputs[0])]
 
     def run(values):
         if _all_host(device, values):  # shape arithmetic and other host scalars
@@ -120,6 +121,11 @@ def _elementwise(device, node):
         if integer_power and bool((device.dev(values[1]) < 0).any()):
             raise ValueError("Integers to negative integer powers are not allowed.")
         args = device.kernel_args(values, out_type.ndim)
+        target = device.targets.get(slot) if device.targets else None
+        if target is not None and target.dtype == out_type.numpy_dtype:
+            shape = np.broadcast_shapes(*[getattr(a, "shape", ()) for a in args])
+            if target.shape == shape:  # a scan step's output, into its buffer row
+                return [kernel(*args, target)]
         if inplace >= 0:
             target = args[inplace]
             if device.is_device(target) and target.dtype == out_type.numpy_dtype:

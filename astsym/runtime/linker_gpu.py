@@ -44,6 +44,9 @@ class GpuProgram(Program):
         #: whether host values computed for the outputs are copied to the device (a scan's
         #: inner program: its outputs are stored in device buffers)
         self.outputs_to_device = False
+        #: output arrays for slots (a scan step's rows of its buffers): a kernel computing
+        #: such a slot writes into the array; None where the program is not a scan's
+        self.targets: dict | None = None
         #: the names of the kernels this program launches (and of its scans' programs)
         self.kernel_names: list[str] = []
         self._device_constants: dict[int, tuple] = {}
@@ -106,6 +109,7 @@ class GpuProgram(Program):
         op = node.op
         inner = GpuProgram(op.inner, self.new_kernel_name("scan"))
         inner.outputs_to_device = True  # each step's outputs go into device buffers
+        inner.targets = {}  # where ``run_scan`` wants them: the kernels write there
         xp = self.xp
 
         carried = op.info.n_seqs + op.info.n_recurrent  # sequences and initial states

@@ -431,3 +431,23 @@ def test_the_logistic_step_is_seven_kernels_and_two_products():
     cp.LAUNCHES.reset()
     step(X, Y)
     assert sum(cp.LAUNCHES.values()) == 7  # and two cuBLAS products (not kernels here)
+
+
+def test_scan_steps_write_their_outputs_into_the_buffer_rows(monkeypatch):
+    W = astsym.shared(RNG.normal(size=(4, 4)) * 0.3)
+    x = T.dmatrix("x")
+    h0 = T.dvector("h0")
+    hs, _ = astsym.scan(lambda x_t, h: T.tanh(x_t + T.dot(h, W)), sequences=x, outputs_info=h0)
+    f = astsym.function([x, h0], hs, mode="gpu", return_numpy=True)
+    xs, start = RNG.normal(size=(12, 4)), np.zeros(4)
+    stores = []
+    original = cp.ndarray.__setitem__
+
+    def counted(self, key, value):
+        stores.append(key)
+        original(self, key, value)
+
+    monkeypatch.setattr(cp.ndarray, "__setitem__", counted)
+    out = f(xs, start)
+    assert len(stores) <= 2, stores  # the initial state, not a copy per step
+    _close(out, astsym.function([x, h0], hs, mode="py")(xs, start), "float64")

@@ -22,14 +22,20 @@ def run_scan(op, node, inputs, program=None, xp=np) -> list:
     n_steps = _count_steps(info, seqs, n_steps_given)
     buffers = _initial_buffers(info, inits, n_steps, xp)
     program = op.program if program is None else program
+    # a program with ``targets`` writes an output's value straight into its buffer row
+    in_place = getattr(program, "targets", None) is not None
+    rows: dict = {}
     done = n_steps
     for t in range(n_steps):
         storage = program.new_storage()
         args = _step_inputs(info, seqs, buffers, t) + nonseqs
         storage[: len(args)] = args
+        if in_place:
+            rows = _output_rows(info, buffers, t)
+            program.targets = {program.output_slots[i]: row for i, row in rows.items()}
         program.run(storage)
         values = [storage[s] for s in program.output_slots]
-        _store_outputs(op, info, buffers, values[: info.n_outs], t, n_steps, xp)
+        _store_outputs(op, info, buffers, values[: info.n_outs], t, n_steps, xp, rows)
         if info.has_until and values[-1]:
             done = t + 1
             break
@@ -137,8 +143,19 @@ class _State:
         self.value = value
 
 
-def _store_outputs(op, info, buffers, values, t, n_steps, xp) -> None:
+def _output_rows(info, buffers, t) -> dict:
+    """Output ``i``'s row of step ``t`` in its buffer, by ``i``, where the buffer exists."""
+    rows = {}
+    for i, (buf, taps) in enumerate(zip(buffers, info.out_taps)):
+        if buf is not None and not isinstance(buf, _State):
+            rows[i] = buf[_init_len(taps) + t]
+    return rows
+
+
+def _store_outputs(op, info, buffers, values, t, n_steps, xp, rows=None) -> None:
     for i, (value, taps) in enumerate(zip(values, info.out_taps)):
+        if rows and rows.get(i) is value:
+            continue  # the step wrote it in its row already
         if isinstance(buffers[i], _State):
             buffers[i].value = value
             continue
