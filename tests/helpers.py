@@ -106,7 +106,7 @@ def compile_and_run(inputs: Sequence, output, values: Sequence, backend: str = "
     fn = astsym.function(list(inputs), output, mode=backend, on_unused_input="ignore")
     result = fn(*values)
     outs = result if isinstance(result, list) else [result]
-    if backend == "gpu":  # outputs stay on the device
+    if backend == "gpu" and astsym.config.gpu_outputs == "cupy":  # outputs stay on the device
         for out in outs:
             assert is_device_array(out), f"the gpu backend returned {type(out).__name__}"
         outs = [out.get() for out in outs]
