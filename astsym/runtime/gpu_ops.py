@@ -121,18 +121,23 @@ def _elementwise(device, node):
         if integer_power and bool((device.dev(values[1]) < 0).any()):
             raise ValueError("Integers to negative integer powers are not allowed.")
         args = device.kernel_args(values, out_type.ndim)
+        # the output goes into a scan step's buffer row, or a dead intermediate (inplace)
         target = device.targets.get(slot) if device.targets else None
-        if target is not None and target.dtype == out_type.numpy_dtype:
-            shape = np.broadcast_shapes(*[getattr(a, "shape", ()) for a in args])
-            if target.shape == shape:  # a scan step's output, into its buffer row
-                return [kernel(*args, target)]
-        if inplace >= 0:
+        if target is None and inplace >= 0:
             target = args[inplace]
-            if device.is_device(target) and target.dtype == out_type.numpy_dtype:
-                return [kernel(*args, target)]
+        if _fits(device, target, out_type.numpy_dtype, args):
+            return [kernel(*args, target)]
         return [kernel(*args)]
 
     return run
+
+
+def _fits(device, target, dtype, args) -> bool:
+    """Whether the kernel can write into ``target``: a device array of the output's dtype
+    and of the arguments' broadcast shape."""
+    if target is None or not device.is_device(target) or target.dtype != dtype:
+        return False
+    return target.shape == np.broadcast_shapes(*[getattr(a, "shape", ()) for a in args])
 
 
 @builder("Reduce", "FusedReduce")
@@ -147,7 +152,7 @@ def _reduction(device, node):
         return None
     kernel = _kernel(device.xp, "reduction", source)
     ndim = max((v.ndim for v in node.inputs), default=0)
-    axes = tuple(range(ndim)) if reduce.axes is None else reduce.axes
+    axes = reduce.axes
 
     def run(values):
         if _all_host(device, values):
@@ -179,6 +184,8 @@ def _softmax(device, node):
     def run(values):
         check_runtime_broadcast(node, values)
         shape = np.broadcast_shapes(*[getattr(v, "shape", ()) for v in values])
+        if shape[-1] == 0:  # NumPy's error: the max of an empty row
+            return [np.asarray(node.op.reference([device.host(v) for v in values]))]
         args = [
             xp.ascontiguousarray(
                 xp.broadcast_to(device.dev(v), cuda_render.softmax_input_shape(node, i, shape))
@@ -186,12 +193,11 @@ def _softmax(device, node):
             for i, v in enumerate(values)
         ]
         out = xp.empty(shape, dtype=out_type.numpy_dtype)
-        row_len = shape[-1] if shape else 1
-        n_rows = out.size // row_len if row_len else 0
+        n_rows = out.size // shape[-1]
         if n_rows:
-            threads = source.threads
-            blocks = (n_rows + threads - 1) // threads
-            kernel((blocks,), (threads,), (*args, out, np.int64(n_rows), np.int64(row_len)))
+            blocks = (n_rows + source.threads - 1) // source.threads
+            args = (*args, out, np.int64(n_rows), np.int64(shape[-1]))
+            kernel((blocks,), (source.threads,), args)
         return [out]
 
     return run

@@ -451,3 +451,11 @@ def test_scan_steps_write_their_outputs_into_the_buffer_rows(monkeypatch):
     out = f(xs, start)
     assert len(stores) <= 2, stores  # the initial state, not a copy per step
     _close(out, astsym.function([x, h0], hs, mode="py")(xs, start), "float64")
+
+
+def test_softmax_of_empty_rows_fails_as_on_py():
+    m = T.dmatrix("m")
+    f = astsym.function([m], T.nnet.softmax(m * 2), mode="gpu")
+    with pytest.raises(GraphRuntimeError):
+        f(np.zeros((3, 0)))
+    assert f(np.zeros((0, 3))).shape == (0, 3)
