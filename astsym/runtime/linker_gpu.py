@@ -59,6 +59,13 @@ class GpuProgram(Program):
             if self.impls[id(node)][1] == "device" and type(node.op).__name__ in FRESH
             for slot in outs
         }
+        #: per node in schedule order: (node, run, input slots, output slots, the (dtype,
+        #: rank) each output must have), made once
+        self.plan = [
+            (node, self.impls[id(node)][0], ins, outs, [_promise(v) for v in node.outputs])
+            for node, ins, outs in self.steps
+        ]
+        self.plan_of = {id(entry[0]): entry for entry in self.plan}
         #: the slots of ifelse conditions: read on the host, so copied there once a call
         self.condition_slots = {
             ins[0] for node, ins, _ in self.steps if getattr(node.op, "lazy", False)
@@ -138,45 +145,31 @@ class GpuProgram(Program):
                     storage[slot] = self.dev(storage[slot])
 
     def _run_in_order(self, storage: list) -> None:
-        """Every node in schedule order: the short loop a call of a graph without ifelse
-        takes (its plan was made once, in ``_plan``)."""
-        plan = self._plan()
+        """Every node in schedule order: the loop of a graph without ifelse."""
         with np.errstate(all="ignore"):  # the host ops' NumPy warnings, as on py
-            for node, run, ins, outs, promised in plan:
-                values = [storage[i] for i in ins]
-                try:
-                    results = run(values)
-                except GraphRuntimeError:
-                    raise
-                except Exception as err:  # noqa: BLE001 - every failure is reported at its node
-                    raise_with_node(node, values, err)
-                for slot, value, expected in zip(outs, results, promised):
-                    if expected is not None and (
-                        getattr(value, "dtype", None) != expected[0]
-                        or getattr(value, "ndim", None) != expected[1]
-                    ):
-                        _check_result(node, node.outputs[outs.index(slot)].type, value)
-                    storage[slot] = value
-
-    def _plan(self) -> list:
-        plan = self.__dict__.get("_steps_plan")
-        if plan is None:
-            plan = self._steps_plan = [
-                (node, self.impls[id(node)][0], ins, outs, [_promise(v) for v in node.outputs])
-                for node, ins, outs in self.steps
-            ]
-        return plan
+            for entry in self.plan:
+                self._step(entry, [storage[i] for i in entry[2]], storage)
 
     def _perform(self, node, values, outs, storage) -> None:
+        self._step(self.plan_of[id(node)], values, storage)
+
+    def _step(self, entry, values: list, storage: list) -> None:
+        """Run one node of the plan on ``values`` and store its checked results; an error is
+        reported at the node's line."""
+        node, run, _, outs, promised = entry
         try:
-            results = self.impls[id(node)][0](values)
+            results = run(values)
         except GraphRuntimeError:
             raise
         except Exception as err:  # noqa: BLE001 - every failure is reported at its node
             raise_with_node(node, values, err)
-        for slot, var, value in zip(outs, node.outputs, results):
-            if isinstance(var.type, TensorType):
-                _check_result(node, var.type, value)
+        for slot, var, value, expected in zip(outs, node.outputs, results, promised):
+            if expected is not None and (
+                getattr(value, "dtype", None) != expected[0]
+                or getattr(value, "ndim", None) != expected[1]
+            ):
+                got = f"{type(value).__name__} {getattr(value, 'dtype', '')}"
+                raise AssertionError(f"op {node.op} produced {got}, but promises {var.type}")
             if slot in self.condition_slots and self.is_device(value):
                 value = value.get()  # an ifelse condition: one copy, read once
             storage[slot] = value
@@ -224,13 +217,6 @@ class GpuProgram(Program):
             if isinstance(other, self.xp.ndarray) and self.xp.may_share_memory(value, other):
                 return value.copy()
         return value
-
-
-def _check_result(node, var_type: TensorType, value) -> None:
-    dtype, ndim = getattr(value, "dtype", None), getattr(value, "ndim", None)
-    if dtype != var_type.numpy_dtype or ndim != var_type.ndim:
-        got = f"{type(value).__name__} {dtype} rank {ndim}"
-        raise AssertionError(f"op {node.op} produced {got}, but its node promises {var_type}")
 
 
 def _promise(var) -> tuple | None:
