@@ -165,39 +165,20 @@ class Function:
 
     def _slow_call(self, *args, **kwargs):
         values = self._bind(args, kwargs)
-        if self._device is not None:
-            return self._device_call(values)
+        where = self._device or _ON_HOST  # how values reach the program and come back
         storage = self.program.new_storage()
         for i, value in enumerate(values):
-            storage[i] = value
+            storage[i] = where.input_value(value)
         for slot, var in zip(self._shared_slots, self.shared):
-            storage[slot] = var.get_value(borrow=True)
+            storage[slot] = where.shared_value(var)
         self.program.run(storage)
-        given = values + [storage[s] for s in self._shared_slots]
+        given = storage[: len(values)] + [storage[s] for s in self._shared_slots]
         results = []  # an output merged with another output or an update is copied too
         for s in self._out_slots + self._update_slots:
-            results.append(unaliased(storage[s], given + results))
-        outputs, new_values = results[: len(self._out_slots)], results[len(self._out_slots) :]
-        for var, value in zip(self.updated, new_values):  # every output is computed: commit
-            var.container.value = value
-        return self._package(outputs)
-
-    def _device_call(self, values):
-        """A call on the gpu backend: the same steps, with the values on the device."""
-        device = self._device
-        storage = device.new_storage()
-        for i, value in enumerate(values):
-            storage[i] = device.input_value(value)
-        for slot, var in zip(self._shared_slots, self.shared):
-            storage[slot] = device.shared_value(var)
-        device.run(storage)
-        given = storage[: len(values)] + [storage[s] for s in self._shared_slots]
-        results = []
-        for s in self._out_slots + self._update_slots:
-            results.append(device.unaliased(s, storage[s], given + results))
+            results.append(where.unaliased(s, storage[s], given + results))
         n_out = len(self._out_slots)
-        outputs = [device.output_value(v, self.return_numpy) for v in results[:n_out]]
-        new_values = [device.update_value(v) for v in results[n_out:]]
+        outputs = [where.output_value(v, self.return_numpy) for v in results[:n_out]]
+        new_values = [where.update_value(v) for v in results[n_out:]]
         for var, value in zip(self.updated, new_values):  # every output is computed: commit
             var.container.value = value
         return self._package(outputs)
@@ -329,6 +310,34 @@ class Function:
     def __repr__(self) -> str:
         names = ", ".join(str(s.variable) for s in self.spec.inputs)
         return f"<astsym.Function {self.name or ''}({names})>"
+
+
+class _HostValues:
+    """How values reach a py or cpu program and come back (``GpuProgram`` has the same
+    methods for the device): as they are, outputs copied only when aliased."""
+
+    @staticmethod
+    def input_value(value):
+        return value
+
+    @staticmethod
+    def shared_value(var):
+        return var.get_value(borrow=True)
+
+    @staticmethod
+    def unaliased(slot: int, value, given: list):
+        return unaliased(value, given)
+
+    @staticmethod
+    def output_value(value, return_numpy: bool):
+        return value
+
+    @staticmethod
+    def update_value(value):
+        return value
+
+
+_ON_HOST = _HostValues()
 
 
 def _input_names(specs: list[In]) -> dict[str, int]:
