@@ -8,8 +8,9 @@
 The default linker, and ``FAST_RUN``'s, is ``cpu`` (also ``numba``): it compiles fused
 kernels; with ``config.device`` ``'gpu'`` (or ``'auto'`` on a machine with a GPU) it is
 ``gpu`` (also ``cuda``), which runs them on an NVIDIA GPU with CuPy. ``Mode(device='gpu')``
-and ``mode='GPU'`` ask for the GPU whatever the configuration says. ``py`` runs each op's NumPy reference in order (the oracle the tests compare
-against; ``FAST_COMPILE`` and ``DebugMode`` use it). Theano's linker names are accepted:
+and ``mode='GPU'`` ask for the GPU whatever the configuration says. ``py`` runs each op's
+NumPy reference in order (the oracle the tests compare against; ``FAST_COMPILE`` and
+``DebugMode`` use it). Theano's linker names are accepted:
 the compiled ones (``cvm``, ``c``, ``c|py`` and their ``_nogc`` forms) mean ``cpu``, the
 Python ones (``vm``, ``py``) mean ``py``. The optimizer names a set of rewrite groups:
 
@@ -200,7 +201,8 @@ def get_mode(mode) -> Mode:
         return Mode(default_linker(), "fast_run")
     if isinstance(mode, str) and mode in NAMED:
         return NAMED[mode]
-    raise ValueError(f"unknown mode {mode!r}; use a Mode or one of {', '.join(NAMED)}")
+    names = ", ".join(["FAST_RUN", *NAMED])
+    raise ValueError(f"unknown mode {mode!r}; use a Mode or one of {names}")
 
 
 #: Every backend, by its ``mode=`` name, in the order tests should use them.
