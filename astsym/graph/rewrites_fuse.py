@@ -78,11 +78,15 @@ def fuse(fg: FunctionGraph, log=None, duplicate: bool = False) -> int:
     clients = fg.clients()
     outputs = {id(o) for o in fg.outputs}
     done: set[int] = set()
+    live = None  # with ``duplicate``: the nodes still in the graph, after the last group
     for root in reversed(fg.toposort()):
         if id(root) in done or not fusible(root):
             continue
-        if duplicate and not any(root is node for node in fg.toposort()):
-            continue  # every user took in its own copy: nothing needs this one
+        if duplicate:
+            live = live or {id(node) for node in fg.toposort()}
+            if id(root) not in live:
+                continue  # every user took in its own copy: nothing needs this one
+            live = None
         group = _grow(root, clients, outputs, duplicate)
         done.update(id(n) for n in group if not duplicate or _private(n, group, clients))
         fused = _build(root, group)
@@ -224,8 +228,10 @@ def _producer_group(var, clients, outputs, duplicate=False) -> tuple[tuple, list
     if (
         owner is not None
         and isinstance(owner.op, FusedElemwise)
-        and (duplicate or (id(var) not in outputs and len(clients.get(id(var), [])) == 1))
-        and len(owner.op.steps) <= MAX_DUPLICATED_GROUP
+        and (
+            (id(var) not in outputs and len(clients.get(id(var), [])) == 1)
+            or (duplicate and len(owner.op.steps) <= MAX_DUPLICATED_GROUP)
+        )
     ):
         return owner.op.steps, list(owner.inputs)
     return (), [var]
