@@ -102,7 +102,7 @@ def _float_functions(t: str, f: str) -> list[str]:
             "py_mod",
             f"{t} a, {t} b",
             f"{t} m = fmod{f}(a, b); if (b == 0) return m; "
-            f"if (m != 0) {{ if ((b < 0) != (m < 0)) m += b; }} else m = copysign{f}(0, b); "
+            f"if (m != 0) {{ if ((b < 0) != (m < 0)) m += b; }} else m = copysign{f}(({t})0, b); "
             "return m;",
         ),
         _fn(
@@ -111,7 +111,7 @@ def _float_functions(t: str, f: str) -> list[str]:
             f"{t} a, {t} b",
             f"if (b == 0) return a / b; {t} m = fmod{f}(a, b); {t} d = (a - m) / b; "
             f"if (m != 0 && ((b < 0) != (m < 0))) d -= 1; "
-            f"if (d == 0) return copysign{f}(0, a / b); "
+            f"if (d == 0) return copysign{f}(({t})0, a / b); "
             f"{t} q = floor{f}(d); if (d - q > ({t})0.5) q += 1; return q;",
         ),
     ]
