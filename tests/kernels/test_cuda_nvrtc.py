@@ -52,8 +52,8 @@ pytestmark = pytest.mark.skipif(NVRTC_PATH is None, reason="no libnvrtc to compi
 
 def nvrtc_compile(source: str) -> None:
     """Compile ``source`` as C++11 (the oldest standard CuPy compiles with) for compute
-    capability 9.0 (the H200); an AssertionError with
-    NVRTC's log and the numbered source when it fails."""
+    capability 9.0 (the H200); an AssertionError with NVRTC's log and the numbered source
+    when it fails."""
     lib = ctypes.CDLL(NVRTC_PATH)
     prog = ctypes.c_void_p()
     assert lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), b"k.cu", 0, None, None) == 0
