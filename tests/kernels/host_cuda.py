@@ -15,7 +15,9 @@ ValueError. A raw kernel runs each (block, thread) in turn with ``blockIdx`` etc
 variables (so it must not need ``__syncthreads``).
 
 Libraries are cached by source under ``<tmp>/astsym-host-cuda-<uid>``; ``compile_together``
-builds one library for many kernels (g++ takes about 0.3 s a compile).
+builds one library for many kernels (g++ takes about 0.3 s a compile). Where NVRTC is found
+(``nvrtc.py``), every kernel is also compiled by it when built, as CuPy compiles it, so a
+kernel only g++ accepts fails here too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from astsym.kernels.cuda_scalar import C_TYPES as _C_NAMES
+
+try:  # as ``host_cuda`` (tests/kernels on the path) or as ``kernels.host_cuda``
+    from . import nvrtc
+except ImportError:
+    import nvrtc
 
 CXX = shutil.which("g++")
 
@@ -164,6 +171,7 @@ class HostElementwiseKernel(_HostKernel):
     *outputs)``; returns the output, or a tuple of them."""
 
     def __init__(self, in_params, out_params, operation, name="kernel", preamble="", **_):
+        nvrtc.check_elementwise(in_params, out_params, operation, name, preamble)
         super().__init__(name, preamble)
         self.ins, self.outs = _parse_params(in_params), _parse_params(out_params)
         self.operation = operation
@@ -220,6 +228,10 @@ class HostReductionKernel(_HostKernel):
         preamble="",
         **_,
     ):
+        nvrtc.check_reduction(
+            in_params, out_params, map_expr, reduce_expr, post_map_expr, identity, name,
+            reduce_type, preamble,
+        )  # fmt: skip
         super().__init__(name, preamble)
         self.ins, self.outs = _parse_params(in_params), _parse_params(out_params)
         self.map_expr, self.reduce_expr, self.post_map_expr = map_expr, reduce_expr, post_map_expr
@@ -302,6 +314,7 @@ class HostRawKernel(_HostKernel):
     (block, thread) in turn; arrays go as pointers, NumPy scalars by value as their dtype."""
 
     def __init__(self, code, name, **_):
+        nvrtc.check_raw(code)
         super().__init__(name, "")
         self.code = code
         self.symbol = name

@@ -14,13 +14,10 @@ reduction and the fused groups; what runs on a device is checked by the ``gpu`` 
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import importlib.util
-import os
-from pathlib import Path
+from dataclasses import astuple
 
 import pytest
+from nvrtc import NVRTC_PATH, elementwise_unit, nvrtc_compile, reduction_unit
 from test_cuda_render import DTYPES, combos
 
 import astsym.tensor as T
@@ -31,98 +28,8 @@ from astsym.graph.ops.reduce import REDUCTIONS, Reduce
 from astsym.graph.rewrites_fuse import fuse_all
 from astsym.graph.type import TensorType
 from astsym.kernels import cuda_render as cr
-from astsym.kernels.cuda_scalar import C_TYPES
 
-
-def _find_nvrtc() -> str | None:
-    named = os.environ.get("ASTSYM_NVRTC")
-    if named:
-        return named
-    spec = importlib.util.find_spec("nvidia")
-    for root in spec.submodule_search_locations if spec else ():
-        found = sorted(Path(root, "cuda_nvrtc", "lib").glob("libnvrtc.so*"))
-        if found:
-            return str(found[0])
-    return ctypes.util.find_library("nvrtc")
-
-
-NVRTC_PATH = _find_nvrtc()
 pytestmark = pytest.mark.skipif(NVRTC_PATH is None, reason="no libnvrtc to compile CUDA C with")
-
-
-def nvrtc_compile(source: str) -> None:
-    """Compile ``source`` as C++11 (the oldest standard CuPy compiles with) for compute
-    capability 9.0 (the H200); an AssertionError with NVRTC's log and the numbered source
-    when it fails."""
-    lib = ctypes.CDLL(NVRTC_PATH)
-    prog = ctypes.c_void_p()
-    assert lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), b"k.cu", 0, None, None) == 0
-    options = [b"--gpu-architecture=compute_90", b"-std=c++11"]
-    status = lib.nvrtcCompileProgram(prog, len(options), (ctypes.c_char_p * 2)(*options))
-    size = ctypes.c_size_t()
-    lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
-    log = ctypes.create_string_buffer(size.value)
-    lib.nvrtcGetProgramLog(prog, log)
-    lib.nvrtcDestroyProgram(ctypes.byref(prog))
-    numbered = "\n".join(f"{i + 1:4} {line}" for i, line in enumerate(source.splitlines()))
-    assert status == 0, f"NVRTC refused the kernel:\n{log.value.decode()}\n{numbered}"
-
-
-def _params(params: str) -> list[tuple[str, str]]:
-    """``'float32 in0, int64 in1'`` -> [('float', 'in0'), ('long long', 'in1')]."""
-    pairs = [p.split() for p in params.split(",")]
-    return [(C_TYPES[dtype], name) for dtype, name in pairs]
-
-
-def elementwise_unit(src: cr.ElementwiseSource) -> str:
-    """The preamble and a kernel running ``operation`` as CuPy's ElementwiseKernel does."""
-    ins, outs = _params(src.in_params), _params(src.out_params)
-    args = [f"const {t}* _raw_{n}" for t, n in ins] + [f"{t}* _raw_{n}" for t, n in outs]
-    loads = [f"const {t} {n} = _raw_{n}[i];" for t, n in ins]
-    loads += [f"{t} &{n} = _raw_{n}[i];" for t, n in outs]
-    return (
-        f"{src.preamble}\n"
-        f'extern "C" __global__ void {src.name}({", ".join(args)}, long long n) {{\n'
-        "  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;\n"
-        f"  if (i < n) {{ {' '.join(loads)} {src.operation} }}\n}}\n"
-    )
-
-
-def reduction_unit(src: cr.ReductionSource) -> str:
-    """The preamble and a block reduction written as CuPy's ReductionKernel template."""
-    ins, outs = _params(src.in_params), _params(src.out_params)
-    args = [f"const {t}* _raw_{n}" for t, n in ins] + [f"{t}* _raw_{n}" for t, n in outs]
-    loads = " ".join(f"const {t} {n} = _raw_{n}[_j];" for t, n in ins)
-    stores = " ".join(f"{t} &{n} = _raw_{n}[0];" for t, n in outs)
-    return f"""{src.preamble}
-#define REDUCE(a, b) ({src.reduce_expr})
-#define POST_MAP(a) ({src.post_map_expr})
-typedef {src.reduce_type} _type_reduce_{src.name};
-extern "C" __global__ void {src.name}({", ".join(args)}, long long n) {{
-  typedef _type_reduce_{src.name} _type_reduce;
-  __shared__ char _sdata_raw[256 * sizeof(_type_reduce)];
-  _type_reduce *_sdata = reinterpret_cast<_type_reduce*>(_sdata_raw);
-  unsigned int _tid = threadIdx.x;
-  _type_reduce _s = _type_reduce({src.identity or ""});
-  for (long long _j = _tid; _j < n; _j += blockDim.x) {{
-    {loads}
-    _type_reduce _a = static_cast<_type_reduce>({src.map_expr});
-    _s = REDUCE(_s, _a);
-  }}
-  _sdata[_tid] = _s;
-  __syncthreads();
-  for (unsigned int _block = 128; _block >= 1; _block >>= 1) {{
-    if (_tid < _block) {{
-      _type_reduce _a = _sdata[_tid], _b = _sdata[_tid + _block];
-      _sdata[_tid] = REDUCE(_a, _b);
-    }}
-    __syncthreads();
-  }}
-  if (_tid == 0) {{ _s = _sdata[0]; {stores} POST_MAP(_s); }}
-}}
-#undef REDUCE
-#undef POST_MAP
-"""
 
 
 def _node(op, dtypes):
@@ -142,7 +49,7 @@ def test_every_elementwise_kernel_compiles(name):
         if node is None:
             continue
         try:
-            units.append(elementwise_unit(cr.elementwise_source(node, f"{name}_{k}")))
+            units.append(elementwise_unit(*astuple(cr.elementwise_source(node, f"{name}_{k}"))))
         except cr.Unsupported:
             continue
     assert units, f"{name}: no kernel to compile"
@@ -153,7 +60,7 @@ def test_every_cast_compiles():
     units = []
     for k, (src, dst) in enumerate((a, b) for a in DTYPES for b in DTYPES):
         node = Cast(dst)(TensorType(src, shape=(None,))("x")).owner
-        units.append(elementwise_unit(cr.elementwise_source(node, f"cast_{k}")))
+        units.append(elementwise_unit(*astuple(cr.elementwise_source(node, f"cast_{k}"))))
     nvrtc_compile("\n".join(units))
 
 
@@ -165,7 +72,7 @@ def test_every_reduction_kernel_compiles(kind):
         if node is None:
             continue
         try:
-            units.append(reduction_unit(cr.reduction_source(node, f"{kind}_{k}")))
+            units.append(reduction_unit(*astuple(cr.reduction_source(node, f"{kind}_{k}"))))
         except cr.Unsupported:
             continue
     if not units:
@@ -197,9 +104,9 @@ def test_fused_groups_compile():
     for k, node in enumerate(_fused_nodes()):
         name = f"fused_{k}"
         if isinstance(node.op, FusedElemwise):
-            units.append(elementwise_unit(cr.elementwise_source(node, name)))
+            units.append(elementwise_unit(*astuple(cr.elementwise_source(node, name))))
         elif isinstance(node.op, FusedReduce):
-            units.append(reduction_unit(cr.reduction_source(node, name)))
+            units.append(reduction_unit(*astuple(cr.reduction_source(node, name))))
         else:
             units.append(cr.softmax_source(node, name).code)
     assert len(units) >= 5
